@@ -1,0 +1,37 @@
+"""org-governance: the baseline of every member account of an AWS Organization.
+
+Read and validate the stack configuration, plan every account, create each
+account's provider and baseline, and export what they expose.
+"""
+
+import sys
+
+import pulumi
+
+from accounts.baseline import AccountBaseline
+from accounts.provider import account_provider
+from governance import config, stack_config
+from governance.plan import plan_organization
+from governance.problems import EXIT_INVALID, ConfigError
+
+values, secret_keys = stack_config.from_runtime()
+try:
+    organization = config.load(values, secret_keys)
+except ConfigError as error:
+    # Nothing is registered before this point, so invalid input changes nothing.
+    print(error.render(), file=sys.stderr)
+    sys.exit(EXIT_INVALID)
+
+plan = plan_organization(organization, pulumi.get_project(), pulumi.get_stack())
+
+management_provider = account_provider(plan.management)
+baselines = [
+    AccountBaseline(account, account_provider(account.provider))
+    for account in plan.accounts
+]
+
+pulumi.export("organizationId", plan.organization_id)
+pulumi.export("managementAccountId", plan.management.account_id)
+pulumi.export(
+    "accounts", {baseline.account_name: baseline.outputs for baseline in baselines}
+)

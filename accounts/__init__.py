@@ -1,0 +1,1 @@
+"""Pulumi components that turn an account's plan into resources."""

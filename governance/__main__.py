@@ -1,0 +1,7 @@
+"""Entry point of `python -m governance`."""
+
+import sys
+
+from governance.cli import main
+
+sys.exit(main())

@@ -1,0 +1,85 @@
+"""AWS identifier formats, quotas and region data.
+
+Every format the configuration validator checks lives here, next to the AWS rule it
+encodes and an example. The Hypothesis strategies in the tests build their values
+from the same patterns, so the validator and the generators cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import botocore.loaders
+
+# Account id: exactly 12 decimal digits, leading zeros included.
+# Example: "012345678901".
+ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+
+# Organization id: "o-" followed by 10 to 32 lowercase letters or digits.
+# Example: "o-a1b2c3d4e5".
+ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+
+# Organization root id: "r-" followed by 4 to 32 lowercase letters or digits.
+# Example: "r-ab12".
+ROOT_ID = re.compile(r"^r-[0-9a-z]{4,32}$")
+
+# Organizational unit id: "ou-", 4 to 32 characters of the root id, "-", then 8 to 32
+# lowercase letters or digits. Example: "ou-ab12-cd34ef56".
+ORGANIZATIONAL_UNIT_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+
+# IAM role name: 1 to 64 characters from letters, digits and "+=,.@_-". IAM compares
+# role names without regard to case. Example: "OrganizationAccountAccessRole".
+ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
+ROLE_NAME_MAX_LENGTH = 64
+
+# STS role session name: 2 to 64 characters from letters, digits and "=,.@_-".
+# Example: "org-governance-prod".
+ROLE_SESSION_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{2,64}$")
+
+# Account name as used in this program's resource names: letters, digits
+# and hyphens, starting with a letter, at most 32 characters, so that names built
+# from it stay within the 64 characters of IAM role names and budget names.
+# Example: "payments-prod".
+ACCOUNT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,31}$")
+
+# Organizational unit name as used in this configuration: the same rule as account
+# names. Example: "workloads".
+UNIT_NAME = ACCOUNT_NAME
+
+# Tag rules for IAM, Lambda, EC2 and Budgets: key 1-128 characters, value 0-256
+# characters, from letters, digits, spaces and "_.:/=+-@". The "aws:" prefix is
+# reserved for AWS. At most 50 tags per resource.
+TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
+RESERVED_TAG_PREFIX = "aws:"
+MAX_TAGS_PER_RESOURCE = 50
+
+
+@functools.cache
+def _partitions() -> dict[str, str]:
+    """Map every region name botocore knows to its partition."""
+    data = botocore.loaders.create_loader().load_data("endpoints")
+    regions: dict[str, str] = {}
+    for partition in data["partitions"]:
+        for region in partition["regions"]:
+            regions[region] = partition["partition"]
+    return regions
+
+
+def known_regions() -> list[str]:
+    """Return every region name in botocore's endpoint data, sorted."""
+    return sorted(_partitions())
+
+
+def partition_of(region: str) -> str:
+    """Return the ARN partition of a known region ("aws", "aws-cn", "aws-us-gov", ...).
+
+    Raises KeyError for a region botocore does not know.
+    """
+    return _partitions()[region]
+
+
+def role_arn(partition: str, account_id: str, role_name: str, path: str = "/") -> str:
+    """Build an IAM role ARN, for example arn:aws:iam::123456789012:role/Admin."""
+    return f"arn:{partition}:iam::{account_id}:role{path}{role_name}"

@@ -1,0 +1,173 @@
+"""The command line: thin wiring from arguments to plain functions and back to text.
+
+Exit status: 0 success, 1 findings or differences, 2 invalid input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from governance import config
+from governance.preview import PreviewResult, run_program
+from governance.problems import EXIT_INVALID, ConfigError
+from governance.stack_config import StackConfig, read_stack
+
+log = logging.getLogger(__name__)
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stack", required=True, help="stack name; reads Pulumi.<stack>.yaml"
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="stack file to read in place of Pulumi.<stack>.yaml",
+    )
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=PROJECT_DIR,
+        help="directory holding Pulumi.yaml and __main__.py (default: this project)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="python -m governance", description=__doc__)
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more; repeat for debug"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    validate = commands.add_parser("validate", help="validate a stack's configuration")
+    _add_stack_arguments(validate)
+    validate.add_argument(
+        "--json", action="store_true", help="print the result as JSON"
+    )
+
+    preview = commands.add_parser(
+        "preview", help="run the program offline and list its resources"
+    )
+    _add_stack_arguments(preview)
+    preview.add_argument(
+        "--json", action="store_true", help="print the preview as one JSON object"
+    )
+    return parser
+
+
+def validate_stack(stack: StackConfig) -> config.Organization:
+    """Validate a stack's configuration; raises ConfigError with every problem."""
+    return config.load(stack.values, stack.secret_keys)
+
+
+def preview_stack(project_dir: Path, stack: StackConfig) -> PreviewResult:
+    """Validate a stack's configuration, then run the program on it offline.
+
+    Raises ConfigError before the program runs when the configuration is invalid.
+    """
+    validate_stack(stack)
+    return run_program(project_dir, stack)
+
+
+def format_preview(result: PreviewResult) -> str:
+    """Render a preview for a terminal: resources per account, then totals."""
+    lines = [
+        f"Preview of stack {result.stack} (project {result.project}), "
+        "offline under the mock engine",
+        "",
+    ]
+    groups: dict[str | None, list[Any]] = {}
+    for resource in result.resources:
+        groups.setdefault(resource.account, []).append(resource)
+    names = _account_names(result)
+    for account in sorted(
+        groups, key=lambda key: (key is None, names.get(key or "", ""), key or "")
+    ):
+        members = groups[account]
+        title = (
+            f"account {account} ({names[account]})"
+            if account in names
+            else (f"account {account}" if account else "outside any account")
+        )
+        lines.append(f"{title}: {len(members)} resources")
+        for resource in members:
+            lines.append(f"  + {resource.type:<48} {resource.name}")
+        lines.append("")
+    by_type = Counter(resource.type for resource in result.resources)
+    accounts = len([key for key in groups if key])
+    lines.append(f"Total: {len(result.resources)} resources in {accounts} accounts")
+    for type_token, count in sorted(by_type.items()):
+        lines.append(f"  {count:>5}  {type_token}")
+    return "\n".join(lines)
+
+
+def _account_names(result: PreviewResult) -> dict[str, str]:
+    names = {}
+    for name, account in (result.outputs.get("accounts") or {}).items():
+        if isinstance(account, dict) and isinstance(account.get("id"), str):
+            names[account["id"]] = name
+    management = result.outputs.get("managementAccountId")
+    if isinstance(management, str):
+        names[management] = "management"
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand and return its exit status."""
+    arguments = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(arguments.verbose, 2)],
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    try:
+        stack = read_stack(arguments.project_dir, arguments.stack, arguments.config)
+        if arguments.command == "validate":
+            organization = validate_stack(stack)
+            if arguments.json:
+                print(
+                    json.dumps(
+                        {"valid": True, "accounts": len(organization.accounts)},
+                        indent=2,
+                    )
+                )
+            else:
+                count = len(organization.accounts)
+                print(f"stack {stack.stack}: configuration valid, {count} accounts")
+            return 0
+        if arguments.command == "preview":
+            result = preview_stack(arguments.project_dir, stack)
+            if result.exit_code != 0:
+                sys.stderr.write(result.stderr)
+                return result.exit_code
+            print(
+                json.dumps(result.as_json(), indent=2, sort_keys=True)
+                if arguments.json
+                else format_preview(result)
+            )
+            return 0
+    except ConfigError as error:
+        if getattr(arguments, "json", False):
+            print(
+                json.dumps(
+                    {
+                        "valid": False,
+                        "problems": [problem.as_dict() for problem in error.problems],
+                    },
+                    indent=2,
+                )
+            )
+        print(error.render(), file=sys.stderr)
+        return EXIT_INVALID
+    raise AssertionError(f"unhandled command {arguments.command}")

@@ -1,0 +1,127 @@
+"""The plan: what every account gets, as plain data, with no Pulumi import.
+
+`plan_organization` turns a validated `Organization` into an `OrganizationPlan`.
+It is deterministic (same organization, same plan, whatever the order of the
+configuration's entries) and fast, and it is what the components, the offline
+preview and the policy tools all read, so reviewers see what `pulumi up` sends.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from governance import aws_formats
+from governance.config import MANAGEMENT_NAME, Account, Organization
+
+# Tag that names the stack managing a resource, added to every provider's default
+# tags so a resource found in the console leads back to its stack.
+MANAGED_BY_TAG = "org-governance:stack"
+
+
+@dataclass(frozen=True)
+class ProviderPlan:
+    """An `aws.Provider` confined to one account through an assumed role."""
+
+    name: str
+    account_id: str
+    region: str
+    role_arn: str
+    session_name: str
+    default_tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class AccountPlan:
+    """Everything one member account gets, under its own provider."""
+
+    name: str
+    account_id: str
+    organizational_unit: str
+    region: str
+    partition: str
+    provider: ProviderPlan
+
+
+@dataclass(frozen=True)
+class OrganizationPlan:
+    """The whole plan: the management account's provider and each member account."""
+
+    project: str
+    stack: str
+    organization_id: str
+    management: ProviderPlan
+    accounts: tuple[AccountPlan, ...]
+
+
+def session_name(project: str, stack: str) -> str:
+    """Return the STS session name the deployment uses, trimmed to STS's 64 characters.
+
+    CloudTrail records it with every call, so it names the project and the stack.
+    """
+    return re.sub(r"[^A-Za-z0-9+=,.@_-]", "-", f"{project}-{stack}")[:64]
+
+
+def _provider(
+    name: str,
+    account_id: str,
+    region: str,
+    partition: str,
+    role_name: str,
+    tags: Mapping[str, str],
+    session: str,
+) -> ProviderPlan:
+    return ProviderPlan(
+        name=name,
+        account_id=account_id,
+        region=region,
+        role_arn=aws_formats.role_arn(partition, account_id, role_name),
+        session_name=session,
+        default_tags=dict(sorted(tags.items())),
+    )
+
+
+def plan_account(account: Account, project: str, stack: str) -> AccountPlan:
+    """Plan one member account."""
+    tags = {**account.tags, MANAGED_BY_TAG: f"{project}/{stack}"}
+    return AccountPlan(
+        name=account.name,
+        account_id=account.id,
+        organizational_unit=account.organizational_unit,
+        region=account.region,
+        partition=account.partition,
+        provider=_provider(
+            account.name,
+            account.id,
+            account.region,
+            account.partition,
+            account.deployment_role_name,
+            tags,
+            session_name(project, stack),
+        ),
+    )
+
+
+def plan_organization(
+    organization: Organization, project: str, stack: str
+) -> OrganizationPlan:
+    """Plan every account of the organization, sorted by account name."""
+    management_tags = {**organization.tags, MANAGED_BY_TAG: f"{project}/{stack}"}
+    return OrganizationPlan(
+        project=project,
+        stack=stack,
+        organization_id=organization.id,
+        management=_provider(
+            MANAGEMENT_NAME,
+            organization.management_account_id,
+            organization.default_region,
+            organization.partition,
+            organization.management_role_name,
+            management_tags,
+            session_name(project, stack),
+        ),
+        accounts=tuple(
+            plan_account(account, project, stack) for account in organization.accounts
+        ),
+    )

@@ -1,0 +1,297 @@
+"""Offline preview: run the real program under the Pulumi SDK's mock engine.
+
+`run_program` executes the project's `__main__.py` with a stack's configuration,
+through the same SDK classes `pulumi up` uses, and records every resource the
+program registers (type, logical name, inputs as the engine receives them, provider,
+parent) and the stack outputs. No cloud, CLI or provider plugin is involved, so what
+the provider itself would reject is not checked here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import logging
+import runpy
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import wait_for_rpcs
+
+from governance.problems import EXIT_INVALID, SECRET_MASK
+from governance.stack_config import SECRET_PLACEHOLDER, StackConfig, runtime_values
+
+log = logging.getLogger(__name__)
+
+PROVIDER_TYPE = "pulumi:providers:aws"
+UNKNOWN_MASK = "[unknown]"
+
+
+@dataclass
+class RecordedResource:
+    """One resource the program registered, as the engine received it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any]
+    parent: str | None
+    provider: str | None
+    providers: dict[str, str]
+    account: str | None = None
+    provider_name: str | None = None
+
+
+@dataclass
+class PreviewResult:
+    """What one run of the program registered and exported."""
+
+    project: str
+    stack: str
+    resources: list[RecordedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    exit_code: int = 0
+    stderr: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the preview as the documented JSON object."""
+        return {
+            "project": self.project,
+            "stack": self.stack,
+            "resources": [
+                {
+                    "type": resource.type,
+                    "name": resource.name,
+                    "account": resource.account,
+                    "provider": resource.provider_name,
+                    "inputs": resource.inputs,
+                }
+                for resource in self.resources
+            ],
+            "outputs": self.outputs,
+        }
+
+
+def _plain(value: Any) -> Any:
+    """Convert an engine property value to plain JSON, masking secrets and unknowns."""
+    if isinstance(value, dict):
+        signature = value.get(rpc._special_sig_key)
+        if signature == rpc._special_secret_sig:
+            return SECRET_MASK
+        if signature == rpc._special_resource_sig:
+            return {"urn": value.get("urn")}
+        if signature == rpc._special_asset_sig:
+            return {
+                "asset": {
+                    key: _plain(item)
+                    for key, item in value.items()
+                    if key != rpc._special_sig_key
+                }
+            }
+        if signature == rpc._special_archive_sig:
+            return {
+                "archive": {
+                    key: _plain(item)
+                    for key, item in value.items()
+                    if key != rpc._special_sig_key
+                }
+            }
+        return {key: _plain(item) for key, item in sorted(value.items())}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == rpc.UNKNOWN:
+        return UNKNOWN_MASK
+    if isinstance(value, str) and SECRET_PLACEHOLDER in value:
+        return value.replace(SECRET_PLACEHOLDER, SECRET_MASK)
+    return value
+
+
+def _decode_provider_input(value: Any) -> Any:
+    """Decode a provider input, which the engine receives as JSON text."""
+    if value in ("true", "false") or (isinstance(value, str) and value[:1] in "[{"):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+class _RecordingMonitor(mocks.MockMonitor):
+    """The SDK's mock monitor, also recording each resource and the account it acts in.
+
+    A resource's account is that of its provider: the explicit one, the one its
+    component was given, or its parent's.
+    """
+
+    def __init__(self, mock: _Mocks) -> None:
+        super().__init__(mock)
+        self.recorded: list[RecordedResource] = []
+        self._by_urn: dict[str, RecordedResource] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if request.type == "pulumi:pulumi:Stack":
+            return super().RegisterResource(request)
+        inputs = _plain(json_format.MessageToDict(request.object))
+        if request.type.startswith("pulumi:providers:"):
+            inputs = {
+                key: _decode_provider_input(value) for key, value in inputs.items()
+            }
+        resource = RecordedResource(
+            urn=self.make_urn(request.parent, request.type, request.name),
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            inputs=inputs,
+            parent=request.parent or None,
+            provider=request.provider or None,
+            providers=dict(request.providers),
+        )
+        self._attribute(resource)
+        self.recorded.append(resource)
+        self._by_urn[resource.urn] = resource
+        self.mocks.accounts[(resource.type, resource.name)] = resource.account
+        return super().RegisterResource(request)
+
+    def _attribute(self, resource: RecordedResource) -> None:
+        if resource.type == PROVIDER_TYPE:
+            allowed = resource.inputs.get("allowedAccountIds") or []
+            resource.account = allowed[0] if len(allowed) == 1 else None
+            resource.provider_name = resource.name
+            return
+        reference = resource.provider or resource.providers.get("aws")
+        if reference:
+            # A provider reference is "<urn>::<id>", and URNs contain "::" too.
+            provider = self._by_urn.get(reference.rsplit("::", 1)[0])
+            if provider is not None:
+                resource.account = provider.account
+                resource.provider_name = provider.name
+            return
+        parent = self._by_urn.get(resource.parent or "")
+        if parent is not None:
+            resource.account = parent.account
+            resource.provider_name = parent.provider_name
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    """Mocks that return each resource's inputs as its state, plus computed outputs."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[tuple[str, str], str | None] = {}
+
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        account = self.accounts.get((args.typ, args.name)) or "000000000000"
+        state.update(computed_outputs(args.typ, args.name, args.inputs, account))
+        return f"{args.name}-id", state
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        raise NotImplementedError(
+            f"the offline preview cannot answer the invoke {args.token}; "
+            "the program must not call data sources"
+        )
+
+
+def computed_outputs(
+    type_token: str, name: str, inputs: dict[str, Any], account: str
+) -> dict[str, Any]:
+    """Return the outputs AWS would compute for a resource, faked but well-formed."""
+    if type_token == "aws:iam/role:Role":
+        role_name = inputs.get("name", name)
+        path = inputs.get("path", "/")
+        return {
+            "arn": f"arn:aws:iam::{account}:role{path}{role_name}",
+            "uniqueId": "AROA" + name.upper().replace("-", "")[:17],
+        }
+    return {}
+
+
+@contextlib.contextmanager
+def _fresh_runtime(
+    project: str, stack: str, monitor: _RecordingMonitor
+) -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    previous_loop = None
+    with contextlib.suppress(RuntimeError):
+        previous_loop = asyncio.get_event_loop_policy().get_event_loop()
+    asyncio.set_event_loop(loop)
+    settings.reset_options(project=project, stack=stack, preview=True)
+    try:
+        mocks.set_mocks(
+            monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor
+        )
+        yield loop
+    finally:
+        settings.reset_options()
+        loop.close()
+        asyncio.set_event_loop(previous_loop)
+
+
+async def _resolve(value: Any) -> Any:
+    """Resolve a stack output to plain JSON; a secret becomes the mask."""
+    if isinstance(value, pulumi.Output):
+        if await value.is_secret():
+            return SECRET_MASK
+        if not await value.is_known():
+            return UNKNOWN_MASK
+        return await _resolve(await value.future())
+    if isinstance(value, dict):
+        return {key: await _resolve(item) for key, item in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [await _resolve(item) for item in value]
+    if asyncio.isfuture(value) or asyncio.iscoroutine(value):
+        return await _resolve(await value)
+    return _plain(value)
+
+
+def run_program(project_dir: Path, config: StackConfig) -> PreviewResult:
+    """Run `project_dir/__main__.py` under the mock engine with a stack's configuration.
+
+    The program's own exit status is kept: 2 when it rejected the configuration, in
+    which case it registered nothing and the result lists no resource.
+    """
+    result = PreviewResult(project=config.project, stack=config.stack)
+    monitor = _RecordingMonitor(_Mocks())
+    values, secret_keys = runtime_values(config)
+    stderr = io.StringIO()
+    with _fresh_runtime(config.project, config.stack, monitor) as loop:
+        set_all_config(values, secret_keys)
+        sys.path.insert(0, str(project_dir))
+        try:
+            with contextlib.redirect_stderr(stderr):
+                runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+            loop.run_until_complete(wait_for_rpcs())
+            root = settings.get_root_resource()
+            outputs = getattr(root, "outputs", {})
+            result.outputs = loop.run_until_complete(_resolve(dict(outputs)))
+        except SystemExit as exit_request:
+            result.exit_code = (
+                exit_request.code
+                if isinstance(exit_request.code, int)
+                else EXIT_INVALID
+            )
+            # Let the registration of the root stack finish before the loop closes.
+            loop.run_until_complete(wait_for_rpcs())
+        finally:
+            sys.path.remove(str(project_dir))
+    result.stderr = stderr.getvalue()
+    result.resources = sorted(
+        monitor.recorded,
+        key=lambda resource: (resource.account or "", resource.type, resource.name),
+    )
+    return result

@@ -1,0 +1,111 @@
+"""The command line: exit codes, text and JSON shapes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from governance.cli import main
+from tests.conftest import PROJECT_DIR
+
+
+def broken_stack(tmp_path: Path) -> Path:
+    text = (PROJECT_DIR / "Pulumi.prod.yaml").read_text()
+    path = tmp_path / "Pulumi.broken.yaml"
+    path.write_text(text.replace('id: "012345678901"', "id: 012345678901"))
+    return path
+
+
+def test_validate_prod(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--stack", "prod"]) == 0
+    assert capsys.readouterr().out == "stack prod: configuration valid, 10 accounts\n"
+
+
+def test_validate_invalid_exits_two(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        ["validate", "--stack", "prod", "--config", str(broken_stack(tmp_path))]
+    )
+    assert status == 2
+    error = capsys.readouterr().err
+    assert error.startswith("invalid configuration: 1 problem\n")
+    assert "accounts[4].id: account id is a YAML number" in error
+    assert (
+        'fix:     quote the id in the stack file, for example "012345678901"' in error
+    )
+
+
+def test_validate_json_lists_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["validate", "--stack", "prod", "--json"]
+    status = main([*arguments, "--config", str(broken_stack(tmp_path))])
+    document = json.loads(capsys.readouterr().out)
+    assert status == 2
+    assert document["valid"] is False
+    assert document["problems"][0]["path"] == "accounts[4].id"
+    assert document["problems"][0]["found"] == "12345678901"
+
+
+def test_preview_text_lists_accounts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["preview", "--stack", "prod"]) == 0
+    out = capsys.readouterr().out
+    assert "account 012345678901 (payments-prod): 2 resources" in out
+    assert "account 900000000001 (management): 1 resources" in out
+    assert "Total: 21 resources in 11 accounts" in out
+
+
+def test_preview_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["preview", "--stack", "prod", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert set(document) == {"project", "stack", "resources", "outputs"}
+    assert document["project"] == "org-governance"
+    assert document["stack"] == "prod"
+    for resource in document["resources"]:
+        assert set(resource) == {"type", "name", "account", "provider", "inputs"}
+    provider = next(
+        resource
+        for resource in document["resources"]
+        if resource["type"] == "pulumi:providers:aws" and resource["name"] == "sandbox"
+    )
+    assert provider["account"] == "567890123456"
+    assert provider["inputs"]["region"] == "us-east-1"
+
+
+def test_preview_invalid_exits_two(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(
+        ["preview", "--stack", "prod", "--config", str(broken_stack(tmp_path))]
+    )
+    captured = capsys.readouterr()
+    assert status == 2
+    assert captured.out == ""
+    assert "accounts[4].id" in captured.err
+
+
+def test_module_entry_point(tmp_path: Path) -> None:
+    # The documented command, in a process of its own, from a copy of the project.
+    copy = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_DIR,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".git", "venv", ".venv", "__pycache__", ".*cache"
+        ),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "governance", "validate", "--stack", "prod"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "configuration valid" in done.stdout
