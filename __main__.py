@@ -17,12 +17,11 @@ from governance.problems import EXIT_INVALID, ConfigError
 values, secret_keys = stack_config.from_runtime()
 try:
     organization = config.load(values, secret_keys)
+    plan = plan_organization(organization, pulumi.get_project(), pulumi.get_stack())
 except ConfigError as error:
     # Nothing is registered before this point, so invalid input changes nothing.
     print(error.render(), file=sys.stderr)
     sys.exit(EXIT_INVALID)
-
-plan = plan_organization(organization, pulumi.get_project(), pulumi.get_stack())
 
 management_provider = account_provider(plan.management)
 baselines = [

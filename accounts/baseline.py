@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from accounts.execution_role import ExecutionRole
 from governance.plan import AccountPlan
 
 
@@ -31,10 +32,17 @@ class AccountBaseline(pulumi.ComponentResource):
         )
         self.account_name = plan.name
         self.account_id = plan.account_id
+        child = pulumi.ResourceOptions(parent=self)
+        self.execution_roles = {
+            role.name: ExecutionRole(role, opts=child) for role in plan.execution_roles
+        }
         self.outputs: dict[str, pulumi.Input[object]] = {
             "id": plan.account_id,
             "name": plan.name,
             "organizationalUnit": plan.organizational_unit,
             "region": plan.region,
+            "executionRoles": {
+                name: role.arn for name, role in sorted(self.execution_roles.items())
+            },
         }
         self.register_outputs(self.outputs)

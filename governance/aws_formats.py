@@ -83,3 +83,30 @@ def partition_of(region: str) -> str:
 def role_arn(partition: str, account_id: str, role_name: str, path: str = "/") -> str:
     """Build an IAM role ARN, for example arn:aws:iam::123456789012:role/Admin."""
     return f"arn:{partition}:iam::{account_id}:role{path}{role_name}"
+
+
+# Role path: "/" or "/" + printable ASCII characters + "/", at most 512 characters.
+# Example: "/org-governance/".
+ROLE_PATH = re.compile(r"^(/|/[\x21-\x7E]{1,510}/)$")
+
+# Role description: at most 1000 characters of tab, newline and printable Latin-1.
+ROLE_DESCRIPTION = re.compile(r"^[\t\n\r\x20-\x7E\xA1-\xFF]{0,1000}$")
+
+# sts:ExternalId: 2 to 1,224 characters from letters, digits and "+=,.@:/-"; STS
+# also accepts "_". Example: "d41d8cd98f00b204e9800998ecf8427e".
+EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$")
+
+# MaxSessionDuration of a role, in seconds: 1 hour to 12 hours.
+SESSION_DURATION_RANGE = (3600, 43200)
+
+# Trust policy length, counted without whitespace: 2,048 by default; the quota can
+# be raised through Service Quotas, to 8,192 at most as of the IAM quotas page.
+TRUST_POLICY_LENGTH_DEFAULT = 2048
+TRUST_POLICY_LENGTH_MAX = 8192
+
+# All inline policies of one role together: 10,240 characters without whitespace.
+INLINE_POLICIES_PER_ROLE_LENGTH = 10240
+
+# Managed policies attached to one role: 10 by default, 20 at most.
+MANAGED_POLICIES_PER_ROLE_DEFAULT = 10
+MANAGED_POLICIES_PER_ROLE_MAX = 20

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from governance import config
+from governance.plan import OrganizationPlan, plan_organization
 from governance.preview import PreviewResult, run_program
 from governance.problems import EXIT_INVALID, ConfigError
 from governance.stack_config import StackConfig, read_stack
@@ -64,9 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def validate_stack(stack: StackConfig) -> config.Organization:
-    """Validate a stack's configuration; raises ConfigError with every problem."""
-    return config.load(stack.values, stack.secret_keys)
+def validate_stack(stack: StackConfig) -> OrganizationPlan:
+    """Validate and plan a stack's configuration; raises ConfigError on any problem.
+
+    Planning is part of validation because quotas are checked on the documents.
+    """
+    organization = config.load(stack.values, stack.secret_keys)
+    return plan_organization(organization, stack.project, stack.stack)
 
 
 def preview_stack(project_dir: Path, stack: StackConfig) -> PreviewResult:

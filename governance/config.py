@@ -8,17 +8,16 @@ field formats first, entry by entry, then the references between entries.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import pydantic
 from pydantic import Field
 
 from governance import aws_formats
 from governance.fields import (
-    ERROR_TYPE,
     AccountId,
     AccountName,
     Email,
@@ -28,11 +27,15 @@ from governance.fields import (
     Region,
     RoleName,
     RootId,
+    ManagedPoliciesPerRole,
     Tags,
+    TrustPolicyLength,
     UnitName,
     suggest,
 )
+from governance.parsing import parse, parse_list
 from governance.problems import SECRET_MASK, ConfigError, Problem, show
+from governance.roles import ExecutionRole, ExecutionRoleConfig, resolve_roles
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,15 @@ class OrganizationalUnitConfig(Model):
     parent: UnitName | None = None
 
 
+class QuotasConfig(Model):
+    """IAM quotas of the organization's accounts, where AWS lets them be raised."""
+
+    trust_policy_length: TrustPolicyLength = aws_formats.TRUST_POLICY_LENGTH_DEFAULT
+    managed_policies_per_role: ManagedPoliciesPerRole = (
+        aws_formats.MANAGED_POLICIES_PER_ROLE_DEFAULT
+    )
+
+
 class OrganizationConfig(Model):
     """Organization-wide settings: ids, the deployment role, region and tags."""
 
@@ -62,6 +74,7 @@ class OrganizationConfig(Model):
     default_region: Region
     tags: Tags = Field(default_factory=dict)
     organizational_units: list[OrganizationalUnitConfig] = Field(min_length=1)
+    quotas: QuotasConfig = Field(default_factory=QuotasConfig)
 
 
 class AccountConfig(Model):
@@ -117,6 +130,9 @@ class Organization:
     units: Mapping[str, OrganizationalUnit]
     accounts: tuple[Account, ...]
     account_by_name: Mapping[str, Account] = field(repr=False)
+    trust_policy_length: int = aws_formats.TRUST_POLICY_LENGTH_DEFAULT
+    managed_policies_per_role: int = aws_formats.MANAGED_POLICIES_PER_ROLE_DEFAULT
+    execution_roles: tuple[ExecutionRole, ...] = ()
 
     def accounts_in_unit(self, unit: str) -> tuple[Account, ...]:
         """Return the accounts in a unit or in any unit below it."""
@@ -134,6 +150,7 @@ class Organization:
 TOP_LEVEL_KEYS: dict[str, Any] = {
     "organization": OrganizationConfig,
     "accounts": list[AccountConfig],
+    "executionRoles": list[ExecutionRoleConfig],
 }
 REQUIRED_KEYS = ("organization", "accounts")
 
@@ -144,12 +161,10 @@ def load(
     """Validate the namespace's config values and return the organization.
 
     `values` maps each key of the namespace without its prefix (`accounts`) to its
-    decoded value. `secret_keys` names the keys whose values are secrets, so no
-    error message prints them. Raises ConfigError with every problem found.
+    decoded value; `secret_keys` names the keys the CLI marked secret. Raises
+    ConfigError with every problem found.
     """
     problems: list[Problem] = []
-    parsed: dict[str, Any] = {}
-
     for key in sorted(values):
         if key not in TOP_LEVEL_KEYS:
             problems.append(_unknown_top_level_key(key, values[key]))
@@ -157,196 +172,56 @@ def load(
         if key not in values:
             problems.append(_missing_top_level_key(key))
 
-    organization = _parse(
-        OrganizationConfig,
-        values.get("organization"),
-        "organization",
+    organization = parse(
+        OrganizationConfig, values.get("organization"), "organization", problems
+    )
+    accounts = parse_list(
+        AccountConfig,
+        values.get("accounts"),
+        "accounts",
         problems,
-        secret_keys,
+        empty_fix="add an entry for each member account this stack governs",
     )
-    accounts = _parse_list(
-        AccountConfig, values.get("accounts"), "accounts", problems, secret_keys
-    )
-
-    parsed["organization"] = organization
     if organization is not None:
         problems.extend(_check_units(organization))
     if accounts is not None:
         problems.extend(_check_accounts(organization, accounts))
 
+    # References from the features are checked only against a valid organization.
+    base = None
+    if not problems and organization is not None and accounts is not None:
+        base = _build(organization, [entry for entry in accounts if entry is not None])
+    roles = resolve_roles(values.get("executionRoles"), base, problems)
+    problems.extend(_plain_secrets(values, secret_keys))
+
     if problems:
         raise ConfigError(problems)
-    assert organization is not None and accounts is not None
-    return _build(
-        organization, [account for account in accounts if account is not None]
-    )
+    assert base is not None
+    return dataclasses.replace(base, execution_roles=roles)
 
 
-def _parse(
-    model: type[Model],
-    value: Any,
-    path: str,
-    problems: list[Problem],
-    secret_keys: frozenset[str],
-) -> Any:
-    if value is None:
-        return None
-    try:
-        return model.model_validate(value)
-    except pydantic.ValidationError as error:
-        problems.extend(
-            translate(error, path, model, masked=path.split("[")[0] in secret_keys)
-        )
-        return None
-
-
-def _parse_list(
-    model: type[Model],
-    value: Any,
-    path: str,
-    problems: list[Problem],
-    secret_keys: frozenset[str],
-) -> list[Any] | None:
-    """Validate each entry of a list on its own, so one bad entry hides no other."""
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        problems.append(
-            Problem(
-                path=path,
-                message="not a list",
-                found=show(value),
-                allowed="a list of entries",
-                fix="write one entry per line, each starting with '- '",
-            )
-        )
-        return None
-    if not value:
-        problems.append(
-            Problem(
-                path=path,
-                message="no entries",
-                found="[]",
-                allowed="at least one entry",
-                fix="add an entry for each member account this stack governs",
-            )
-        )
-        return None
-    return [
-        _parse(model, entry, f"{path}[{index}]", problems, secret_keys)
-        for index, entry in enumerate(value)
-    ]
-
-
-def translate(
-    error: pydantic.ValidationError,
-    prefix: str,
-    model: type[Model],
-    masked: bool = False,
+def _plain_secrets(
+    values: Mapping[str, Any], secret_keys: frozenset[str]
 ) -> list[Problem]:
-    """Turn pydantic's errors into problems with the config path of each value."""
+    """Report external ids written as plain text: they must be Pulumi secrets."""
     problems = []
-    for detail in error.errors(include_url=False):
-        path = _join_path(prefix, detail["loc"])
-        found = SECRET_MASK if masked else show(detail.get("input"))
-        context = detail.get("ctx") or {}
-        kind = detail["type"]
-        if kind == ERROR_TYPE:
-            problems.append(
-                Problem(path, detail["msg"], found, context["allowed"], context["fix"])
-            )
-        elif kind == "extra_forbidden":
-            problems.append(_unknown_key(path, detail["loc"], model, found))
-        elif kind == "missing":
+    roles = values.get("executionRoles")
+    if "executionRoles" in secret_keys or not isinstance(roles, list):
+        return problems
+    for index, role in enumerate(roles):
+        if isinstance(role, dict) and "externalId" in role:
+            path = f"executionRoles[{index}].externalId"
             problems.append(
                 Problem(
                     path,
-                    "missing required key",
-                    "nothing",
-                    "a value",
-                    f"add `{path.rsplit('.', 1)[-1]}`",
-                )
-            )
-        else:
-            problems.append(
-                Problem(
-                    path, detail["msg"], found, _expected(kind), "correct the value"
+                    "external id is stored as plain text",
+                    SECRET_MASK,
+                    "a secret value in the stack file (secure: ...)",
+                    f"delete the plain value, then run `pulumi config set --secret "
+                    f"--path '{path}' VALUE`",
                 )
             )
     return problems
-
-
-def _expected(kind: str) -> str:
-    return {
-        "string_type": "a string",
-        "list_type": "a list",
-        "dict_type": "a mapping",
-        "model_type": "a mapping of keys to values",
-        "bool_type": "true or false",
-        "bool_parsing": "true or false",
-        "int_type": "a whole number",
-        "int_parsing": "a whole number",
-        "too_short": "at least one entry",
-    }.get(kind, "a value of the documented type")
-
-
-def _join_path(prefix: str, loc: tuple[Any, ...]) -> str:
-    path = prefix
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part in ("function-after", "function-before"):
-            continue
-        else:
-            path += f".{part}"
-    return path
-
-
-def _unknown_key(
-    path: str, loc: tuple[Any, ...], model: type[Model], found: str
-) -> Problem:
-    key = str(loc[-1])
-    owner = _model_at(model, loc[:-1])
-    known = (
-        sorted(field.alias or name for name, field in owner.model_fields.items())
-        if owner
-        else []
-    )
-    fix = suggest(key, known, "remove the key or use one of the keys listed")
-    return Problem(
-        path,
-        "unknown key",
-        f"{key}: {found}",
-        "one of " + ", ".join(known) if known else "no other keys",
-        fix if known else "remove the key",
-    )
-
-
-def _model_at(model: type[Model], loc: tuple[Any, ...]) -> type[Model] | None:
-    """Follow a location through nested models to the model that owns the last key."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(current, type) and issubclass(current, Model)):
-            return None
-        fields = {
-            field.alias or name: field for name, field in current.model_fields.items()
-        }
-        if part not in fields:
-            return None
-        current = _model_in(fields[part].annotation)
-    return current if isinstance(current, type) and issubclass(current, Model) else None
-
-
-def _model_in(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, Model):
-        return annotation
-    for argument in getattr(annotation, "__args__", ()):
-        found = _model_in(argument)
-        if found is not None:
-            return found
-    return None
 
 
 def _unknown_top_level_key(key: str, value: Any) -> Problem:
@@ -588,4 +463,6 @@ def _build(config: OrganizationConfig, accounts: list[AccountConfig]) -> Organiz
         units=units,
         accounts=built,
         account_by_name={account.name: account for account in built},
+        trust_policy_length=config.quotas.trust_policy_length,
+        managed_policies_per_role=config.quotas.managed_policies_per_role,
     )

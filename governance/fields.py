@@ -251,3 +251,39 @@ def _non_empty(value: list[Any]) -> list[Any]:
 
 
 NonEmpty = AfterValidator(_non_empty)
+
+
+def _quota(name: str, low: int, high: int, fix: str) -> Any:
+    def check(value: Any) -> int:
+        allowed = f"a whole number from {low} to {high}"
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise invalid(f"{name} is not a whole number", allowed, fix)
+        if not low <= value <= high:
+            raise invalid(f"{name} {value} is out of range", allowed, fix)
+        return value
+
+    return check
+
+
+TrustPolicyLength = Annotated[
+    int,
+    BeforeValidator(
+        _quota(
+            "trustPolicyLength",
+            aws_formats.TRUST_POLICY_LENGTH_DEFAULT,
+            aws_formats.TRUST_POLICY_LENGTH_MAX,
+            "set the value of the quota granted to the organization's accounts",
+        )
+    ),
+]
+ManagedPoliciesPerRole = Annotated[
+    int,
+    BeforeValidator(
+        _quota(
+            "managedPoliciesPerRole",
+            aws_formats.MANAGED_POLICIES_PER_ROLE_DEFAULT,
+            aws_formats.MANAGED_POLICIES_PER_ROLE_MAX,
+            "set the value of the quota granted to the organization's accounts",
+        )
+    ),
+]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from governance import aws_formats
 from governance.config import MANAGEMENT_NAME, Account, Organization
+from governance.problems import ConfigError, Problem
+from governance.trust import RolePlan, plan_roles
 
 # Tag that names the stack managing a resource, added to every provider's default
 # tags so a resource found in the console leads back to its stack.
@@ -42,6 +44,7 @@ class AccountPlan:
     region: str
     partition: str
     provider: ProviderPlan
+    execution_roles: tuple[RolePlan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,12 @@ def _provider(
     )
 
 
-def plan_account(account: Account, project: str, stack: str) -> AccountPlan:
+def plan_account(
+    account: Account,
+    project: str,
+    stack: str,
+    execution_roles: tuple[RolePlan, ...] = (),
+) -> AccountPlan:
     """Plan one member account."""
     tags = {**account.tags, MANAGED_BY_TAG: f"{project}/{stack}"}
     return AccountPlan(
@@ -100,13 +108,21 @@ def plan_account(account: Account, project: str, stack: str) -> AccountPlan:
             tags,
             session_name(project, stack),
         ),
+        execution_roles=execution_roles,
     )
 
 
 def plan_organization(
     organization: Organization, project: str, stack: str
 ) -> OrganizationPlan:
-    """Plan every account of the organization, sorted by account name."""
+    """Plan every account of the organization, sorted by account name.
+
+    Raises ConfigError when a planned document exceeds an AWS quota.
+    """
+    problems: list[Problem] = []
+    roles = plan_roles(organization, problems)
+    if problems:
+        raise ConfigError(problems)
     management_tags = {**organization.tags, MANAGED_BY_TAG: f"{project}/{stack}"}
     return OrganizationPlan(
         project=project,
@@ -122,6 +138,7 @@ def plan_organization(
             session_name(project, stack),
         ),
         accounts=tuple(
-            plan_account(account, project, stack) for account in organization.accounts
+            plan_account(account, project, stack, roles.get(account.name, ()))
+            for account in organization.accounts
         ),
     )

@@ -77,6 +77,9 @@ def test_stack_outputs_per_account(prod_preview) -> None:
         "name": "sandbox",
         "organizationalUnit": "sandbox",
         "region": "us-east-1",
+        "executionRoles": {
+            "PartnerAuditRole": "arn:aws:iam::567890123456:role/PartnerAuditRole"
+        },
     }
 
 

@@ -53,12 +53,19 @@ def test_validate_json_lists_problems(
     assert document["problems"][0]["found"] == "12345678901"
 
 
-def test_preview_text_lists_accounts(capsys: pytest.CaptureFixture[str]) -> None:
+def test_preview_text_lists_accounts(
+    prod_stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["preview", "--stack", "prod", "--json"]) == 0
+    resources = json.loads(capsys.readouterr().out)["resources"]
     assert main(["preview", "--stack", "prod"]) == 0
-    out = capsys.readouterr().out
-    assert "account 012345678901 (payments-prod): 2 resources" in out
-    assert "account 900000000001 (management): 1 resources" in out
-    assert "Total: 21 resources in 11 accounts" in out
+    lines = capsys.readouterr().out.splitlines()
+    for account in prod_stack.values["accounts"]:
+        count = sum(1 for resource in resources if resource["account"] == account["id"])
+        header = f"account {account['id']} ({account['name']}): {count} resources"
+        assert header in lines
+    assert "account 900000000001 (management): 1 resources" in lines
+    assert f"Total: {len(resources)} resources in 11 accounts" in lines
 
 
 def test_preview_json_shape(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,6 +13,9 @@ from governance.problems import ConfigError, Problem
 
 Change = Callable[[dict[str, Any]], None]
 
+# The prod stack's external ids are secure values, so its role key is secret.
+SECRET_KEYS = frozenset({"executionRoles"})
+
 ID_ALLOWED = 'a 12-digit string, for example "012345678901"'
 ID_FIX = (
     "copy the id from the Organizations console or `aws organizations list-accounts`"
@@ -178,7 +181,7 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "unknown key",
                 'defaultRegoin: "eu-west-1"',
                 "one of defaultRegion, deploymentRoleName, id, managementAccountId, "
-                "managementRoleName, organizationalUnits, rootId, tags",
+                "managementRoleName, organizationalUnits, quotas, rootId, tags",
                 "did you mean defaultRegion?",
             )
         ],
@@ -191,7 +194,8 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "org-governance:acounts",
                 "unknown configuration key",
                 "[]",
-                "keys of the org-governance namespace: accounts, organization",
+                "keys of the org-governance namespace: accounts, executionRoles, "
+                "organization",
                 "did you mean accounts?",
             )
         ],
@@ -390,7 +394,7 @@ def test_invalid_configuration(
     for change in changes:
         change(prod_values)
     with pytest.raises(ConfigError) as raised:
-        config.load(prod_values)
+        config.load(prod_values, SECRET_KEYS)
     assert raised.value.problems == expected
 
 
@@ -399,13 +403,13 @@ def test_unknown_unit_checked_beside_bad_entry(prod_values: dict[str, Any]) -> N
     prod_values["accounts"][0]["id"] = "1"
     prod_values["accounts"][1]["organizationalUnit"] = "nowhere"
     with pytest.raises(ConfigError) as raised:
-        config.load(prod_values)
+        config.load(prod_values, SECRET_KEYS)
     paths = [problem.path for problem in raised.value.problems]
     assert paths == ["accounts[0].id", "accounts[1].organizationalUnit"]
 
 
 def test_prod_stack_is_valid(prod_values: dict[str, Any]) -> None:
-    organization = config.load(prod_values)
+    organization = config.load(prod_values, SECRET_KEYS)
     assert len(organization.accounts) == 10
     assert [account.name for account in organization.accounts] == sorted(
         account["name"] for account in prod_values["accounts"]
@@ -413,7 +417,7 @@ def test_prod_stack_is_valid(prod_values: dict[str, Any]) -> None:
 
 
 def test_defaults_resolved(prod_values: dict[str, Any]) -> None:
-    organization = config.load(prod_values)
+    organization = config.load(prod_values, SECRET_KEYS)
     sandbox = organization.account_by_name["sandbox"]
     payments = organization.account_by_name["payments-prod"]
     assert sandbox.region == "us-east-1"
@@ -428,7 +432,7 @@ def test_defaults_resolved(prod_values: dict[str, Any]) -> None:
 
 
 def test_unit_paths_follow_parents(prod_values: dict[str, Any]) -> None:
-    organization = config.load(prod_values)
+    organization = config.load(prod_values, SECRET_KEYS)
     assert (
         organization.units["workloads-prod"].path
         == "o-7k2m9x4q1z/r-7k2m/ou-7k2m-j9k0l1m2/ou-7k2m-n3p4q5r6/"
@@ -452,4 +456,4 @@ def test_entry_order_does_not_matter(prod_values: dict[str, Any]) -> None:
     reordered = copy.deepcopy(prod_values)
     reordered["accounts"].reverse()
     reordered["organization"]["organizationalUnits"].reverse()
-    assert config.load(reordered) == config.load(prod_values)
+    assert config.load(reordered, SECRET_KEYS) == config.load(prod_values, SECRET_KEYS)
