@@ -25,7 +25,9 @@ def attachment_suffix(arn: str) -> str:
     """Name an attachment after its policy; AWS managed ones end in "-aws"."""
     name = arn.rsplit("/", 1)[-1]
     owner = arn.split(":")[4]
-    return f"{name}-aws" if owner == "aws" else re.sub(r"[^A-Za-z0-9+=,.@_-]", "-", name)
+    return (
+        f"{name}-aws" if owner == "aws" else re.sub(r"[^A-Za-z0-9+=,.@_-]", "-", name)
+    )
 
 
 class ExecutionRole(pulumi.ComponentResource):

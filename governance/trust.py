@@ -80,7 +80,9 @@ def _common_conditions(role: ExecutionRole) -> dict[str, dict[str, Any]]:
     return condition
 
 
-def _in_org(condition: dict[str, dict[str, Any]], organization_id: str) -> dict[str, Any]:
+def _in_org(
+    condition: dict[str, dict[str, Any]], organization_id: str
+) -> dict[str, Any]:
     result = {operator: dict(keys) for operator, keys in condition.items()}
     result.setdefault("StringEquals", {})["aws:PrincipalOrgID"] = organization_id
     return result
@@ -90,7 +92,9 @@ def _sid_for_unit(unit: str) -> str:
     return "OrgUnit" + "".join(part[:1].upper() + part[1:] for part in unit.split("-"))
 
 
-def trust_policy(role: ExecutionRole, organization_id: str, partition: str) -> dict[str, Any]:
+def trust_policy(
+    role: ExecutionRole, organization_id: str, partition: str
+) -> dict[str, Any]:
     """Build the canonical trust policy of a role definition.
 
     The result is the same for every target account: it names principals only.
@@ -105,7 +109,11 @@ def trust_policy(role: ExecutionRole, organization_id: str, partition: str) -> d
             {
                 "Sid": "OrgAccountRoles",
                 "Effect": "Allow",
-                "Principal": {"AWS": [_root(partition, entry.account_ids[0]) for entry in accounts]},
+                "Principal": {
+                    "AWS": [
+                        _root(partition, entry.account_ids[0]) for entry in accounts
+                    ]
+                },
                 "Action": allowed,
                 "Condition": {
                     **_in_org(common, organization_id),
@@ -120,38 +128,69 @@ def trust_policy(role: ExecutionRole, organization_id: str, partition: str) -> d
             units.setdefault(entry.unit or "", []).append(entry)
     for unit, entries in sorted(units.items()):
         condition = _in_org(common, organization_id)
-        condition["ForAnyValue:StringLike"] = {"aws:PrincipalOrgPaths": f"{entries[0].unit_path}*"}
+        condition["ForAnyValue:StringLike"] = {
+            "aws:PrincipalOrgPaths": f"{entries[0].unit_path}*"
+        }
         condition["ArnLike"] = {
-            "aws:PrincipalArn": sorted({role_pattern_arn(partition, "*", pattern) for entry in entries for pattern in entry.roles})
+            "aws:PrincipalArn": sorted(
+                {
+                    role_pattern_arn(partition, "*", pattern)
+                    for entry in entries
+                    for pattern in entry.roles
+                }
+            )
         }
         statements.append(
             {
                 "Sid": _sid_for_unit(unit),
                 "Effect": "Allow",
-                "Principal": {"AWS": [_root(partition, account) for account in entries[0].account_ids]},
+                "Principal": {
+                    "AWS": [
+                        _root(partition, account) for account in entries[0].account_ids
+                    ]
+                },
                 "Action": allowed,
                 "Condition": condition,
             }
         )
 
-    partner_roles = [entry for entry in role.trust if entry.kind == "partner" and entry.roles]
+    partner_roles = [
+        entry for entry in role.trust if entry.kind == "partner" and entry.roles
+    ]
     if partner_roles:
         statements.append(
             {
                 "Sid": "PartnerRoles",
                 "Effect": "Allow",
-                "Principal": {"AWS": [_root(partition, entry.account_ids[0]) for entry in partner_roles]},
+                "Principal": {
+                    "AWS": [
+                        _root(partition, entry.account_ids[0])
+                        for entry in partner_roles
+                    ]
+                },
                 "Action": allowed,
-                "Condition": {**common, "ArnLike": {"aws:PrincipalArn": _entry_arns(partner_roles, partition)}},
+                "Condition": {
+                    **common,
+                    "ArnLike": {
+                        "aws:PrincipalArn": _entry_arns(partner_roles, partition)
+                    },
+                },
             }
         )
-    partner_accounts = [entry for entry in role.trust if entry.kind == "partner" and not entry.roles]
+    partner_accounts = [
+        entry for entry in role.trust if entry.kind == "partner" and not entry.roles
+    ]
     if partner_accounts:
         statements.append(
             {
                 "Sid": "PartnerAccounts",
                 "Effect": "Allow",
-                "Principal": {"AWS": [_root(partition, entry.account_ids[0]) for entry in partner_accounts]},
+                "Principal": {
+                    "AWS": [
+                        _root(partition, entry.account_ids[0])
+                        for entry in partner_accounts
+                    ]
+                },
                 "Action": allowed,
                 "Condition": dict(common),
             }
@@ -161,7 +200,11 @@ def trust_policy(role: ExecutionRole, organization_id: str, partition: str) -> d
 
 def _entry_arns(entries: list[TrustEntry], partition: str) -> list[str]:
     return sorted(
-        {role_pattern_arn(partition, entry.account_ids[0], pattern) for entry in entries for pattern in entry.roles}
+        {
+            role_pattern_arn(partition, entry.account_ids[0], pattern)
+            for entry in entries
+            for pattern in entry.roles
+        }
     )
 
 
@@ -177,12 +220,16 @@ def _fill(value: Any, values: Mapping[str, str]) -> Any:
     return value
 
 
-def permission_policy(role: ExecutionRole, account_id: str, region: str, partition: str) -> dict[str, Any] | None:
+def permission_policy(
+    role: ExecutionRole, account_id: str, region: str, partition: str
+) -> dict[str, Any] | None:
     """Build the inline policy of a role in one account, placeholders resolved."""
     if not role.statements:
         return None
     values = {"account": account_id, "region": region, "partition": partition}
-    return policy.policy(*(_fill(dict(statement), values) for statement in role.statements))
+    return policy.policy(
+        *(_fill(dict(statement), values) for statement in role.statements)
+    )
 
 
 def plan_role(
@@ -193,7 +240,11 @@ def plan_role(
     problems: list[Problem],
 ) -> RolePlan | None:
     """Plan one role in one account; add a problem for each quota it exceeds."""
-    values = {"account": account.id, "region": account.region, "partition": account.partition}
+    values = {
+        "account": account.id,
+        "region": account.region,
+        "partition": account.partition,
+    }
     path = f"executionRoles[{role.index}]"
     inline = permission_policy(role, account.id, account.region, account.partition)
     if inline is not None:
@@ -219,12 +270,16 @@ def plan_role(
         max_session_duration=role.max_session_duration,
         trust_policy=trust,
         permissions_boundary=_fill(role.permissions_boundary, values),
-        managed_policy_arns=tuple(sorted(_fill(arn, values) for arn in role.managed_policy_arns)),
+        managed_policy_arns=tuple(
+            sorted(_fill(arn, values) for arn in role.managed_policy_arns)
+        ),
         inline_policy=inline,
     )
 
 
-def check_role_quotas(role: ExecutionRole, trust: Mapping[str, Any], organization: Any) -> list[Problem]:
+def check_role_quotas(
+    role: ExecutionRole, trust: Mapping[str, Any], organization: Any
+) -> list[Problem]:
     """Check a role definition against the trust policy and managed policy quotas."""
     problems = []
     path = f"executionRoles[{role.index}]"
@@ -258,7 +313,9 @@ def check_role_quotas(role: ExecutionRole, trust: Mapping[str, Any], organizatio
     return problems
 
 
-def plan_roles(organization: Any, problems: list[Problem]) -> dict[str, tuple[RolePlan, ...]]:
+def plan_roles(
+    organization: Any, problems: list[Problem]
+) -> dict[str, tuple[RolePlan, ...]]:
     """Plan every execution role in every target account, by account name."""
     by_account: dict[str, list[RolePlan]] = {}
     for role in organization.execution_roles:
@@ -272,4 +329,7 @@ def plan_roles(organization: Any, problems: list[Problem]) -> dict[str, tuple[Ro
             planned = plan_role(role, account, organization, trust, problems)
             if planned is not None:
                 by_account.setdefault(name, []).append(planned)
-    return {name: tuple(sorted(plans, key=lambda plan: plan.name.lower())) for name, plans in by_account.items()}
+    return {
+        name: tuple(sorted(plans, key=lambda plan: plan.name.lower()))
+        for name, plans in by_account.items()
+    }

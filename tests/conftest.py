@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from governance.stack_config import StackConfig, read_stack
 
@@ -23,3 +25,21 @@ def prod_stack() -> StackConfig:
 def prod_values(prod_stack: StackConfig) -> dict[str, Any]:
     """A copy of the prod stack's namespace values that a test may change."""
     return copy.deepcopy(prod_stack.values)
+
+
+# Hypothesis profiles: "default" runs in CI; HYPOTHESIS_PROFILE=thorough runs 5,000
+# examples per property. Deadlines are off because the first examples also warm
+# up pydantic and parliament's data.
+settings.register_profile(
+    "default",
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=5000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
