@@ -16,7 +16,7 @@ from typing import Any
 import pydantic
 from pydantic import Field
 
-from governance import aws_formats
+from governance import aws_formats, budgets
 from governance.fields import (
     ERROR_TYPE,
     AccountId,
@@ -52,7 +52,7 @@ class OrganizationalUnitConfig(Model):
 
 
 class OrganizationConfig(Model):
-    """Organization-wide settings: ids, the deployment role, region and tags."""
+    """Organization-wide settings: ids, deployment role, region, tags and budget."""
 
     id: OrganizationId
     root_id: RootId
@@ -62,6 +62,7 @@ class OrganizationConfig(Model):
     default_region: Region
     tags: Tags = Field(default_factory=dict)
     organizational_units: list[OrganizationalUnitConfig] = Field(min_length=1)
+    budget: budgets.OrganizationBudgetConfig | None = None
 
 
 class AccountConfig(Model):
@@ -74,6 +75,7 @@ class AccountConfig(Model):
     email: Email | None = None
     tags: Tags = Field(default_factory=dict)
     deployment_role_name: RoleName | None = None
+    budget: budgets.BudgetConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class Account:
     deployment_role_name: str
     email: str | None
     tags: Mapping[str, str]
+    budget: budgets.AccountBudget | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ class Organization:
     units: Mapping[str, OrganizationalUnit]
     accounts: tuple[Account, ...]
     account_by_name: Mapping[str, Account] = field(repr=False)
+    anomaly_detection: budgets.AnomalyDetection | None = None
 
     def accounts_in_unit(self, unit: str) -> tuple[Account, ...]:
         """Return the accounts in a unit or in any unit below it."""
@@ -173,6 +177,17 @@ def load(
         problems.extend(_check_units(organization))
     if accounts is not None:
         problems.extend(_check_accounts(organization, accounts))
+    if organization is not None and accounts is not None:
+        problems.extend(
+            budgets.check(
+                organization.budget,
+                {
+                    index: account.budget
+                    for index, account in enumerate(accounts)
+                    if account is not None
+                },
+            )
+        )
 
     if problems:
         raise ConfigError(problems)
@@ -574,6 +589,9 @@ def _build(config: OrganizationConfig, accounts: list[AccountConfig]) -> Organiz
             or config.deployment_role_name,
             email=account.email,
             tags={**config.tags, **account.tags},
+            budget=budgets.resolve_account_budget(
+                config.budget, account.budget, account.name
+            )[0],
         )
         for account in sorted(accounts, key=lambda account: account.name)
     )
@@ -588,4 +606,5 @@ def _build(config: OrganizationConfig, accounts: list[AccountConfig]) -> Organiz
         units=units,
         accounts=built,
         account_by_name={account.name: account for account in built},
+        anomaly_detection=budgets.resolve_anomaly_detection(config.budget)[0],
     )

@@ -13,6 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from governance import aws_formats
+from governance.budget_plan import (
+    AccountBudgetPlan,
+    AnomalyDetectionPlan,
+    plan_account_budget,
+    plan_anomaly_detection,
+)
 from governance.config import MANAGEMENT_NAME, Account, Organization
 
 # Tag that names the stack managing a resource, added to every provider's default
@@ -42,6 +48,7 @@ class AccountPlan:
     region: str
     partition: str
     provider: ProviderPlan
+    budget: AccountBudgetPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class OrganizationPlan:
     organization_id: str
     management: ProviderPlan
     accounts: tuple[AccountPlan, ...]
+    anomaly_detection: AnomalyDetectionPlan | None = None
 
 
 def session_name(project: str, stack: str) -> str:
@@ -100,6 +108,11 @@ def plan_account(account: Account, project: str, stack: str) -> AccountPlan:
             tags,
             session_name(project, stack),
         ),
+        budget=plan_account_budget(
+            account.name, account.id, account.region, account.partition, account.budget
+        )
+        if account.budget is not None
+        else None,
     )
 
 
@@ -123,5 +136,8 @@ def plan_organization(
         ),
         accounts=tuple(
             plan_account(account, project, stack) for account in organization.accounts
+        ),
+        anomaly_detection=plan_anomaly_detection(
+            organization.anomaly_detection, project, stack
         ),
     )

@@ -77,6 +77,11 @@ def test_stack_outputs_per_account(prod_preview) -> None:
         "name": "sandbox",
         "organizationalUnit": "sandbox",
         "region": "us-east-1",
+        "budget": {
+            "name": "sandbox-monthly-cost",
+            "serviceBudgets": {},
+            "topicArn": "arn:aws:sns:us-east-1:567890123456:sandbox-budget-alarms",
+        },
     }
 
 

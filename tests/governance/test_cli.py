@@ -56,9 +56,9 @@ def test_validate_json_lists_problems(
 def test_preview_text_lists_accounts(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["preview", "--stack", "prod"]) == 0
     out = capsys.readouterr().out
-    assert "account 012345678901 (payments-prod): 2 resources" in out
-    assert "account 900000000001 (management): 1 resources" in out
-    assert "Total: 21 resources in 11 accounts" in out
+    assert "account 012345678901 (payments-prod): 6 resources" in out
+    assert "account 900000000001 (management): 4 resources" in out
+    assert "Total: 55 resources in 11 accounts" in out
 
 
 def test_preview_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
