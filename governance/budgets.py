@@ -15,6 +15,7 @@ the settings the plan reads.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -108,7 +109,7 @@ def _strict_bool(what: str) -> Callable[[Any], bool]:
 def _check_sns_topic(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, list | str):
+    if isinstance(value, list) or (isinstance(value, str) and value.startswith("arn:")):
         # The only topic a notification can name is the account's budget topic.
         raise invalid(
             "a notification publishes to at most "
@@ -122,24 +123,39 @@ def _check_sns_topic(value: Any) -> bool:
     )
 
 
+def _without_vendor(name: str) -> str:
+    # Most names start with "Amazon " or "AWS ", which would make any two look alike.
+    for prefix in ("Amazon ", "AWS "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
 def _check_service(value: Any) -> str:
-    names = sorted(aws_formats.COST_EXPLORER_SERVICES)
+    services = aws_formats.COST_EXPLORER_SERVICES
     allowed = 'a Cost Explorer service name, for example "AWS Lambda"'
     if not isinstance(value, str):
         raise invalid("service is not a string", allowed, "write the name, quoted")
-    if value not in aws_formats.COST_EXPLORER_SERVICES:
-        raise invalid(
-            "unknown Cost Explorer service name",
-            allowed,
-            suggest(
-                value,
-                names,
-                "use the name that `aws ce get-dimension-values --dimension SERVICE` "
-                "returns; if it is missing here, add it to "
-                "aws_formats.COST_EXPLORER_SERVICES",
-            ),
+    if value in services:
+        return value
+    by_short_name = {short.lower(): name for name, short in services.items()}
+    if value.lower() in by_short_name:
+        fix = (
+            f'write "{by_short_name[value.lower()]}", the Cost Explorer name of {value}'
         )
-    return value
+    else:
+        by_stem = {_without_vendor(name): name for name in services}
+        close = difflib.get_close_matches(
+            _without_vendor(value), list(by_stem), n=3, cutoff=0.6
+        )
+        fix = (
+            "did you mean " + " or ".join(by_stem[stem] for stem in close) + "?"
+            if close
+            else "use the name that `aws ce get-dimension-values --dimension "
+            "SERVICE` returns; if it is missing here, add it to "
+            "aws_formats.COST_EXPLORER_SERVICES"
+        )
+    raise invalid("unknown Cost Explorer service name", allowed, fix)
 
 
 def _email_list(maximum: int, owner: str) -> Callable[[list[str]], list[str]]:
@@ -165,8 +181,25 @@ def _email_list(maximum: int, owner: str) -> Callable[[list[str]], list[str]]:
     return check
 
 
+def _check_frequency(value: Any) -> str:
+    if value == "IMMEDIATE":
+        raise invalid(
+            "IMMEDIATE anomaly alerts go to an SNS topic only, and this subscription "
+            "sends email",
+            "one of " + ", ".join(ANOMALY_FREQUENCIES),
+            "use DAILY",
+        )
+    return _choice("anomaly alert frequency", ANOMALY_FREQUENCIES)(value)
+
+
 def _check_notification_count(notifications: list[Any]) -> list[Any]:
     maximum = aws_formats.MAX_NOTIFICATIONS_PER_BUDGET
+    if not notifications:
+        raise invalid(
+            "no notifications, so the budget would alert nobody",
+            f"1 to {maximum} notifications",
+            "add a notification, or leave out notifications for the defaults",
+        )
     if len(notifications) > maximum:
         raise invalid(
             f"{len(notifications)} notifications; a budget has at most {maximum}",
@@ -201,9 +234,7 @@ AnomalyThresholdUsd = Annotated[
         _amount("thresholdUsd", "100", aws_formats.MAX_ANOMALY_THRESHOLD_USD)
     ),
 ]
-Frequency = Annotated[
-    str, BeforeValidator(_choice("anomaly alert frequency", ANOMALY_FREQUENCIES))
-]
+Frequency = Annotated[str, BeforeValidator(_check_frequency)]
 SnsTopic = Annotated[bool, BeforeValidator(_check_sns_topic)]
 Enabled = Annotated[bool, BeforeValidator(_strict_bool("enabled"))]
 ServiceName = Annotated[str, BeforeValidator(_check_service)]
@@ -521,11 +552,10 @@ def _duplicate_notifications(
                 Problem(
                     f"{path}[{index}]",
                     "duplicate notification",
-                    show(
-                        notification.model_dump(
-                            by_alias=True, exclude={"emails", "sns_topic"}
-                        )
-                    ),
+                    f"notificationType {notification.notification_type}, "
+                    f"comparisonOperator {notification.comparison_operator}, "
+                    f"thresholdType {notification.threshold_type}, "
+                    f"threshold {notification.threshold:g}",
                     "notifications that differ in notificationType, "
                     "comparisonOperator, thresholdType or threshold",
                     f"remove it, or merge its recipients into {path}[{seen[key]}]",
