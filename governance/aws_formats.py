@@ -95,7 +95,7 @@ MAX_EMAILS_PER_NOTIFICATION = 10
 MAX_SNS_TOPICS_PER_NOTIFICATION = 1
 
 # Budget notification threshold: the API accepts 0 to 15,000,000,000,000
-# (NotificationThreshold); this program also rejects 0, which would alert at once.
+# (NotificationThreshold), and this program also rejects 0, which would alert at once.
 # A percentage over 100 is valid. Example: 80.
 MAX_NOTIFICATION_THRESHOLD = 15_000_000_000_000
 
@@ -119,8 +119,8 @@ MAX_ANOMALY_THRESHOLD_USD = 10_000_000_000
 # `aws ce get-dimension-values --dimension SERVICE` returns them, which are also the
 # values of the Budgets `Service` cost filter. Each maps to the short name used in
 # this program's budget names. Example: "AWS Lambda" -> "lambda".
-# NOTE: a partial list, taken from published output of that command, not read from a
-# live account here; add a missing service as one more line.
+# NOTE: a partial list from published output of that command, not read from a live
+# account. Add a missing service as one more line.
 COST_EXPLORER_SERVICES: dict[str, str] = {
     "AWS Backup": "backup",
     "AWS CloudTrail": "cloudtrail",

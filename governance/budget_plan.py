@@ -7,8 +7,8 @@ the account it lives in, which the provider's `allowed_account_ids` enforces and
 the budget's `account_id` names. The alarm topic then sits in the same account, so
 its policy can confine publishing to that one account's budgets, and the account's
 own automation subscribes to it without any cross-account grant. The cost: an
-administrator of the member account can change or delete the budget, and the next
-`pulumi up` restores it. Cost anomaly detection, which needs the whole
+administrator of the member account can change or delete the budget, and
+`pulumi up --refresh` restores it. Cost anomaly detection, which needs the whole
 organization's data, runs in the management account.
 
 Names are derived from the account name and never from the clock: a budget is
@@ -38,7 +38,7 @@ ACCOUNT_BUDGET_KEY = "account"
 class BudgetPlan:
     """One `aws.budgets.Budget`: a monthly COST budget, maybe on one service only.
 
-    `key` tells the account's budgets apart in resource names; `service` is the
+    `key` distinguishes the account's budgets in resource names. `service` is the
     Cost Explorer service name of the `Service` cost filter, or None for the
     account's whole cost.
     """

@@ -31,20 +31,22 @@ from governance.problems import Problem, show
 NOTIFICATION_TYPES = ("ACTUAL", "FORECASTED")
 THRESHOLD_TYPES = ("PERCENTAGE", "ABSOLUTE_VALUE")
 COMPARISON_OPERATORS = ("GREATER_THAN", "LESS_THAN", "EQUAL_TO")
-# IMMEDIATE alerts go to an SNS topic only; the anomaly subscription sends email.
+# IMMEDIATE alerts go to an SNS topic only, and the anomaly subscription sends email.
 ANOMALY_FREQUENCIES = ("DAILY", "WEEKLY")
 DEFAULT_ANOMALY_THRESHOLD_USD = 100
 
 
-def _choice(what: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
+def _choice(label: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
     allowed = "one of " + ", ".join(choices)
 
     def check(value: Any) -> str:
         if not isinstance(value, str):
-            raise invalid(f"{what} is not a string", allowed, "write one of the values")
+            raise invalid(
+                f"{label} is not a string", allowed, "write one of the values"
+            )
         if value not in choices:
             raise invalid(
-                f"unknown {what}",
+                f"unknown {label}",
                 allowed,
                 suggest(value.upper(), list(choices), "use one of the values listed"),
             )
@@ -54,7 +56,7 @@ def _choice(what: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
 
 
 def _positive_number(
-    what: str, example: str, maximum: int | None = None
+    label: str, example: str, maximum: int | None = None
 ) -> Callable[[Any], float]:
     allowed = f"a number greater than 0, for example {example}"
     if maximum is not None:
@@ -65,17 +67,17 @@ def _positive_number(
     def check(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise invalid(
-                f"{what} is not a number",
+                f"{label} is not a number",
                 allowed,
                 f"write the number without quotes, % or a currency, like {example}",
             )
         if not math.isfinite(value) or value <= 0:
             raise invalid(
-                f"{what} must be greater than 0", allowed, "write a positive number"
+                f"{label} must be greater than 0", allowed, "write a positive number"
             )
         if maximum is not None and value > maximum:
             raise invalid(
-                f"{what} is over the AWS maximum", allowed, "write a smaller number"
+                f"{label} is over the AWS maximum", allowed, "write a smaller number"
             )
         return float(value)
 
@@ -83,9 +85,9 @@ def _positive_number(
 
 
 def _amount(
-    what: str, example: str, maximum: int | None = None
+    label: str, example: str, maximum: int | None = None
 ) -> Callable[[Any], Decimal]:
-    number = _positive_number(what, example, maximum)
+    number = _positive_number(label, example, maximum)
 
     def check(value: Any) -> Decimal:
         number(value)
@@ -95,11 +97,11 @@ def _amount(
     return check
 
 
-def _strict_bool(what: str) -> Callable[[Any], bool]:
+def _strict_bool(label: str) -> Callable[[Any], bool]:
     def check(value: Any) -> bool:
         if not isinstance(value, bool):
             raise invalid(
-                f"{what} is not true or false", "true or false", "write true or false"
+                f"{label} is not true or false", "true or false", "write true or false"
             )
         return value
 
@@ -163,7 +165,8 @@ def _email_list(maximum: int, owner: str) -> Callable[[list[str]], list[str]]:
         allowed = f"at most {maximum} distinct email addresses"
         if len(emails) > maximum:
             raise invalid(
-                f"{len(emails)} email addresses; {owner} sends to at most {maximum}",
+                f"{len(emails)} email addresses, but {owner} sends to at most "
+                f"{maximum}",
                 allowed,
                 "remove addresses, or send to a mailing list",
             )
@@ -196,13 +199,13 @@ def _check_notification_count(notifications: list[Any]) -> list[Any]:
     maximum = aws_formats.MAX_NOTIFICATIONS_PER_BUDGET
     if not notifications:
         raise invalid(
-            "no notifications, so the budget would alert nobody",
+            "notification list is empty, so the budget would alert nobody",
             f"1 to {maximum} notifications",
             "add a notification, or leave out notifications for the defaults",
         )
     if len(notifications) > maximum:
         raise invalid(
-            f"{len(notifications)} notifications; a budget has at most {maximum}",
+            f"{len(notifications)} notifications, but a budget has at most {maximum}",
             f"1 to {maximum} notifications",
             "remove notifications, or merge those with the same threshold",
         )
@@ -277,8 +280,8 @@ Notifications = Annotated[
 class ServiceBudgetConfig(Model):
     """A budget on one service's cost in the account, for example AWS Lambda only.
 
-    Without `emails` or `notifications` it takes those of the account's budget;
-    percentage thresholds then apply to the service's own limit.
+    Without `emails` or `notifications` it takes those of the account's budget.
+    Percentage thresholds then apply to the service's own limit.
     """
 
     service: ServiceName
@@ -316,8 +319,8 @@ class OrganizationBudgetConfig(BudgetConfig):
     )
 
 
-# 80 % actual warns before the limit, 100 % actual says it is reached, and 100 %
-# forecasted says it will be reached this month, days before it is.
+# 80 % of actual cost warns before the limit, 100 % of actual cost reports that it
+# is reached, and 100 % of forecasted cost warns days ahead that it will be.
 DEFAULT_NOTIFICATIONS = tuple(
     NotificationConfig.model_validate(entry)
     for entry in (
@@ -330,7 +333,7 @@ DEFAULT_NOTIFICATIONS = tuple(
 
 @dataclass(frozen=True)
 class Notification:
-    """A resolved notification with its subscribers; emails sorted."""
+    """A resolved notification with its subscribers, emails sorted."""
 
     notification_type: str
     comparison_operator: str
@@ -512,7 +515,7 @@ def resolve_anomaly_detection(
 ) -> tuple[AnomalyDetection | None, list[Problem]]:
     """Return the anomaly subscription's settings, or None when it is disabled.
 
-    Anomaly detection needs `organization.budget`; it is on unless
+    Anomaly detection needs `organization.budget` and is on unless
     `anomalyDetection.enabled` is false.
     """
     if defaults is None or not defaults.anomaly_detection.enabled:

@@ -153,13 +153,13 @@ def _topic_details(inputs: dict[str, Any]) -> list[str]:
     lines = []
     for statement in policy.parse(text)["Statement"]:
         principal = statement.get("Principal", {})
-        who = (
+        principals = (
             principal
             if isinstance(principal, str)
             else "; ".join(f"{kind} {principal[kind]}" for kind in principal)
         )
         lines.append(
-            f"policy: {statement['Effect']} {who} {statement.get('Action')} "
+            f"policy: {statement['Effect']} {principals} {statement.get('Action')} "
             f"on {statement.get('Resource')}"
         )
         for operator, keys in statement.get("Condition", {}).items():

@@ -589,8 +589,9 @@ def _build(config: OrganizationConfig, accounts: list[AccountConfig]) -> Organiz
             or config.deployment_role_name,
             email=account.email,
             tags={**config.tags, **account.tags},
+            # `load` has reported the budget problems, so only the settings are kept.
             budget=budgets.resolve_account_budget(
-                config.budget, account.budget, account.name
+                config.budget, account.budget, f"accounts.{account.name}"
             )[0],
         )
         for account in sorted(accounts, key=lambda account: account.name)

@@ -35,7 +35,7 @@ from governance.stack_config import SECRET_PLACEHOLDER, StackConfig, runtime_val
 log = logging.getLogger(__name__)
 
 PROVIDER_TYPE = "pulumi:providers:aws"
-# Region of a resource whose provider the preview cannot tell.
+# Region of a resource whose provider the preview cannot determine.
 DEFAULT_MOCK_REGION = "us-east-1"
 _COST_EXPLORER_ARN_KINDS = {
     "aws:costexplorer/anomalyMonitor:AnomalyMonitor": "anomalymonitor",

@@ -41,11 +41,11 @@ def prod_preview(prod_stack: StackConfig) -> PreviewResult:
 
 @pytest.fixture
 def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # Fake credentials, so that nothing can reach a real AWS endpoint.
+    # mock_aws intercepts every call, and fake credentials keep real ones out.
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(key, "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
+    for key in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "MOTO_ACCOUNT_ID"):
+        monkeypatch.delenv(key, raising=False)
     with mock_aws():
         yield
 

@@ -228,7 +228,7 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
         [
             Problem(
                 "accounts[4].budget.services[0].notifications[2].emails",
-                "11 email addresses; a budget notification sends to at most 10",
+                "11 email addresses, but a budget notification sends to at most 10",
                 '["team0@example.com", "team1@example.com", "team2@example.com", '
                 '"team3@example.com", "team4@example.com", "team5@exam...',
                 EMAILS_ALLOWED,
@@ -242,7 +242,7 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
         [
             Problem(
                 "accounts[9].budget.emails",
-                "11 email addresses; a budget notification sends to at most 10",
+                "11 email addresses, but a budget notification sends to at most 10",
                 '["team0@example.com", "team1@example.com", "team2@example.com", '
                 '"team3@example.com", "team4@example.com", "team5@exam...',
                 EMAILS_ALLOWED,
@@ -281,7 +281,7 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
         [
             Problem(
                 "organization.budget.notifications",
-                "11 notifications; a budget has at most 10",
+                "11 notifications, but a budget has at most 10",
                 '[{"notificationType": "ACTUAL", "threshold": 10}, '
                 '{"notificationType": "ACTUAL", "threshold": 20}, '
                 '{"notificationType...',
@@ -296,7 +296,7 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
         [
             Problem(
                 "accounts[9].budget.notifications",
-                "no notifications, so the budget would alert nobody",
+                "notification list is empty, so the budget would alert nobody",
                 "[]",
                 "1 to 10 notifications",
                 "add a notification, or leave out notifications for the defaults",
@@ -592,7 +592,7 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
         [
             Problem(
                 "organization.budget.anomalyDetection.emails",
-                "11 email addresses; an anomaly subscription sends to at most 10",
+                "11 email addresses, but an anomaly subscription sends to at most 10",
                 '["team0@example.com", "team1@example.com", "team2@example.com", '
                 '"team3@example.com", "team4@example.com", "team5@exam...',
                 EMAILS_ALLOWED,
