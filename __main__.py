@@ -8,6 +8,7 @@ import sys
 
 import pulumi
 
+from accounts.anomaly import CostAnomalyDetection
 from accounts.baseline import AccountBaseline
 from accounts.provider import account_provider
 from governance import config, stack_config
@@ -24,6 +25,15 @@ except ConfigError as error:
     sys.exit(EXIT_INVALID)
 
 management_provider = account_provider(plan.management)
+anomaly_detection = (
+    CostAnomalyDetection(
+        "cost-anomaly-detection",
+        plan.anomaly_detection,
+        opts=pulumi.ResourceOptions(providers={"aws": management_provider}),
+    )
+    if plan.anomaly_detection is not None
+    else None
+)
 baselines = [
     AccountBaseline(account, account_provider(account.provider))
     for account in plan.accounts
@@ -34,3 +44,5 @@ pulumi.export("managementAccountId", plan.management.account_id)
 pulumi.export(
     "accounts", {baseline.account_name: baseline.outputs for baseline in baselines}
 )
+if anomaly_detection is not None:
+    pulumi.export("costAnomalyDetection", anomaly_detection.outputs)

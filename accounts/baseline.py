@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from accounts.budget import AccountBudget
 from accounts.execution_role import ExecutionRole
 from governance.plan import AccountPlan
 
@@ -45,4 +46,15 @@ class AccountBaseline(pulumi.ComponentResource):
                 name: role.arn for name, role in sorted(self.execution_roles.items())
             },
         }
+        self.budget = (
+            AccountBudget(
+                f"{plan.name}-budget",
+                plan.budget,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            if plan.budget is not None
+            else None
+        )
+        if self.budget is not None:
+            self.outputs["budget"] = self.budget.outputs
         self.register_outputs(self.outputs)

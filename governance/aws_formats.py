@@ -110,3 +110,88 @@ INLINE_POLICIES_PER_ROLE_LENGTH = 10240
 # Managed policies attached to one role: 10 by default, 20 at most.
 MANAGED_POLICIES_PER_ROLE_DEFAULT = 10
 MANAGED_POLICIES_PER_ROLE_MAX = 20
+# AWS Budgets quotas: a budget has at most 10 notifications, and each notification
+# at most 10 email subscribers and 1 SNS topic subscriber. The Budgets API model
+# (botocore 1.44.8, budgets 2016-10-20) agrees: NotificationWithSubscribersList has
+# at most 10 entries and Subscribers at most 11.
+# Example: "ACTUAL above 80 %" to two addresses and the account's budget topic.
+MAX_NOTIFICATIONS_PER_BUDGET = 10
+MAX_EMAILS_PER_NOTIFICATION = 10
+MAX_SNS_TOPICS_PER_NOTIFICATION = 1
+
+# Budget notification threshold: the API accepts 0 to 15,000,000,000,000
+# (NotificationThreshold), and this program also rejects 0, which would alert at once.
+# A percentage over 100 is valid. Example: 80.
+MAX_NOTIFICATION_THRESHOLD = 15_000_000_000_000
+
+# Budget name: 1-100 characters, neither ":" nor "\", and not containing "/action/"
+# (BudgetName pattern of the Budgets API). Budgets are identified by name, so a
+# new name replaces the budget. Example: "payments-prod-monthly-cost".
+BUDGET_NAME = re.compile(r"^(?!.*/action/)[^:\\]{1,100}$")
+
+# SNS topic name: 1-256 letters, digits, hyphens and underscores (standard topics).
+# Example: "payments-prod-budget-alarms".
+SNS_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+# Cost Anomaly Detection: a subscription sends to at most 10 email addresses or to
+# one SNS topic, and its threshold values are numbers from 0 to 10,000,000,000
+# (ThresholdExpression in the Cost Explorer API model, botocore 1.44.8).
+# Example: alert on an anomaly whose total impact is at least 100 USD.
+MAX_ANOMALY_SUBSCRIPTION_EMAILS = 10
+MAX_ANOMALY_THRESHOLD_USD = 10_000_000_000
+
+# Cost Explorer service names: the values of the SERVICE dimension, as
+# `aws ce get-dimension-values --dimension SERVICE` returns them, which are also the
+# values of the Budgets `Service` cost filter. Each maps to the short name used in
+# this program's budget names. Example: "AWS Lambda" -> "lambda".
+# NOTE: a partial list from published output of that command, not read from a live
+# account. Add a missing service as one more line.
+COST_EXPLORER_SERVICES: dict[str, str] = {
+    "AWS Backup": "backup",
+    "AWS CloudTrail": "cloudtrail",
+    "AWS Config": "config",
+    "AWS Glue": "glue",
+    "AWS Key Management Service": "kms",
+    "AWS Lambda": "lambda",
+    "AWS Secrets Manager": "secrets-manager",
+    "AWS Step Functions": "step-functions",
+    "AWS WAF": "waf",
+    "Amazon API Gateway": "api-gateway",
+    "Amazon Athena": "athena",
+    "Amazon CloudFront": "cloudfront",
+    "Amazon DynamoDB": "dynamodb",
+    "Amazon EC2 Container Registry (ECR)": "ecr",
+    "Amazon ElastiCache": "elasticache",
+    "Amazon Elastic Compute Cloud - Compute": "ec2-compute",
+    "Amazon Elastic Container Service": "ecs",
+    "Amazon Elastic Container Service for Kubernetes": "eks",
+    "Amazon Elastic File System": "efs",
+    "Amazon Elastic Load Balancing": "elb",
+    "Amazon GuardDuty": "guardduty",
+    "Amazon Inspector": "inspector",
+    "Amazon Kinesis": "kinesis",
+    "Amazon Redshift": "redshift",
+    "Amazon Relational Database Service": "rds",
+    "Amazon Route 53": "route53",
+    "Amazon SageMaker": "sagemaker",
+    "Amazon Simple Email Service": "ses",
+    "Amazon Simple Notification Service": "sns",
+    "Amazon Simple Queue Service": "sqs",
+    "Amazon Simple Storage Service": "s3",
+    "Amazon Virtual Private Cloud": "vpc",
+    "AmazonCloudWatch": "cloudwatch",
+    "EC2 - Other": "ec2-other",
+}
+
+
+def budget_arn(partition: str, account_id: str, name: str) -> str:
+    """Build a budget ARN, the `aws:SourceArn` of the budget's notifications.
+
+    Example: arn:aws:budgets::123456789012:budget/payments-prod-monthly-cost.
+    """
+    return f"arn:{partition}:budgets::{account_id}:budget/{name}"
+
+
+def sns_topic_arn(partition: str, region: str, account_id: str, name: str) -> str:
+    """Build an SNS topic ARN, for example arn:aws:sns:eu-west-1:123456789012:alarms."""
+    return f"arn:{partition}:sns:{region}:{account_id}:{name}"

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from governance import config
+from governance import config, policy
 from governance.plan import OrganizationPlan, plan_organization
 from governance.preview import PreviewResult, run_program
 from governance.problems import EXIT_INVALID, ConfigError
@@ -106,13 +106,79 @@ def format_preview(result: PreviewResult) -> str:
         lines.append(f"{title}: {len(members)} resources")
         for resource in members:
             lines.append(f"  + {resource.type:<48} {resource.name}")
+            details = _DETAILS.get(resource.type)
+            if details is not None:
+                lines.extend(f"      {line}" for line in details(resource.inputs))
         lines.append("")
     by_type = Counter(resource.type for resource in result.resources)
     accounts = len([key for key in groups if key])
     lines.append(f"Total: {len(result.resources)} resources in {accounts} accounts")
     for type_token, count in sorted(by_type.items()):
         lines.append(f"  {count:>5}  {type_token}")
+    if BUDGET_TYPE in by_type:
+        lines.extend(["", BUDGET_RENAME_NOTE])
     return "\n".join(lines)
+
+
+BUDGET_TYPE = "aws:budgets/budget:Budget"
+BUDGET_RENAME_NOTE = (
+    "Note: budget names are derived from account names, and AWS identifies a "
+    "budget by its name,\nso renaming an account replaces its budgets."
+)
+
+
+def _budget_details(inputs: dict[str, Any]) -> list[str]:
+    """Describe a budget: its name, limit, cost filters and each notification."""
+    lines = [
+        f"budget {inputs.get('name')} of account {inputs.get('accountId')}: "
+        f"{inputs.get('limitAmount')} {inputs.get('limitUnit')} "
+        f"{str(inputs.get('timeUnit', '')).lower()}"
+    ]
+    for cost_filter in inputs.get("costFilters") or []:
+        values = ", ".join(cost_filter.get("values") or [])
+        lines.append(f"only {cost_filter.get('name')}: {values}")
+    operators = {"GREATER_THAN": ">", "LESS_THAN": "<", "EQUAL_TO": "="}
+    for notification in inputs.get("notifications") or []:
+        unit = "%" if notification.get("thresholdType") == "PERCENTAGE" else "USD"
+        targets = [*(notification.get("subscriberEmailAddresses") or [])]
+        targets += notification.get("subscriberSnsTopicArns") or []
+        lines.append(
+            f"{notification.get('notificationType')} "
+            f"{operators.get(notification.get('comparisonOperator'), '?')} "
+            f"{notification.get('threshold')} {unit} -> {', '.join(targets)}"
+        )
+    return lines
+
+
+def _topic_details(inputs: dict[str, Any]) -> list[str]:
+    """Describe a topic policy statement by statement, conditions included."""
+    text = inputs.get("policy")
+    if not isinstance(text, str):
+        return []
+    lines = []
+    for statement in policy.parse(text)["Statement"]:
+        principal = statement.get("Principal", {})
+        principals = (
+            principal
+            if isinstance(principal, str)
+            else "; ".join(f"{kind} {principal[kind]}" for kind in principal)
+        )
+        lines.append(
+            f"policy: {statement['Effect']} {principals} {statement.get('Action')} "
+            f"on {statement.get('Resource')}"
+        )
+        for operator, keys in statement.get("Condition", {}).items():
+            for key, values in keys.items():
+                listed = values if isinstance(values, list) else [values]
+                lines.append(f"  if {key} {operator} {', '.join(listed)}")
+    return lines
+
+
+# Resource types whose inputs the text preview describes under the resource line.
+_DETAILS = {
+    BUDGET_TYPE: _budget_details,
+    "aws:sns/topic:Topic": _topic_details,
+}
 
 
 def _account_names(result: PreviewResult) -> dict[str, str]:

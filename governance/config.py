@@ -16,18 +16,18 @@ from typing import Any
 
 from pydantic import Field
 
-from governance import aws_formats
+from governance import aws_formats, budgets
 from governance.fields import (
     AccountId,
     AccountName,
     Email,
+    ManagedPoliciesPerRole,
     Model,
     OrganizationalUnitId,
     OrganizationId,
     Region,
     RoleName,
     RootId,
-    ManagedPoliciesPerRole,
     Tags,
     TrustPolicyLength,
     UnitName,
@@ -64,7 +64,7 @@ class QuotasConfig(Model):
 
 
 class OrganizationConfig(Model):
-    """Organization-wide settings: ids, the deployment role, region and tags."""
+    """Organization-wide settings: ids, deployment role, region, tags and budget."""
 
     id: OrganizationId
     root_id: RootId
@@ -75,6 +75,7 @@ class OrganizationConfig(Model):
     tags: Tags = Field(default_factory=dict)
     organizational_units: list[OrganizationalUnitConfig] = Field(min_length=1)
     quotas: QuotasConfig = Field(default_factory=QuotasConfig)
+    budget: budgets.OrganizationBudgetConfig | None = None
 
 
 class AccountConfig(Model):
@@ -87,6 +88,7 @@ class AccountConfig(Model):
     email: Email | None = None
     tags: Tags = Field(default_factory=dict)
     deployment_role_name: RoleName | None = None
+    budget: budgets.BudgetConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class Account:
     deployment_role_name: str
     email: str | None
     tags: Mapping[str, str]
+    budget: budgets.AccountBudget | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,7 @@ class Organization:
     trust_policy_length: int = aws_formats.TRUST_POLICY_LENGTH_DEFAULT
     managed_policies_per_role: int = aws_formats.MANAGED_POLICIES_PER_ROLE_DEFAULT
     execution_roles: tuple[ExecutionRole, ...] = ()
+    anomaly_detection: budgets.AnomalyDetection | None = None
 
     def accounts_in_unit(self, unit: str) -> tuple[Account, ...]:
         """Return the accounts in a unit or in any unit below it."""
@@ -186,6 +190,17 @@ def load(
         problems.extend(_check_units(organization))
     if accounts is not None:
         problems.extend(_check_accounts(organization, accounts))
+    if organization is not None and accounts is not None:
+        problems.extend(
+            budgets.check(
+                organization.budget,
+                {
+                    index: account.budget
+                    for index, account in enumerate(accounts)
+                    if account is not None
+                },
+            )
+        )
 
     # References from the features are checked only against a valid organization.
     base = None
@@ -449,6 +464,10 @@ def _build(config: OrganizationConfig, accounts: list[AccountConfig]) -> Organiz
             or config.deployment_role_name,
             email=account.email,
             tags={**config.tags, **account.tags},
+            # `load` has reported the budget problems, so only the settings are kept.
+            budget=budgets.resolve_account_budget(
+                config.budget, account.budget, f"accounts.{account.name}"
+            )[0],
         )
         for account in sorted(accounts, key=lambda account: account.name)
     )
@@ -465,4 +484,5 @@ def _build(config: OrganizationConfig, accounts: list[AccountConfig]) -> Organiz
         account_by_name={account.name: account for account in built},
         trust_policy_length=config.quotas.trust_policy_length,
         managed_policies_per_role=config.quotas.managed_policies_per_role,
+        anomaly_detection=budgets.resolve_anomaly_detection(config.budget)[0],
     )

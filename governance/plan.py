@@ -13,6 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from governance import aws_formats
+from governance.budget_plan import (
+    AccountBudgetPlan,
+    AnomalyDetectionPlan,
+    plan_account_budget,
+    plan_anomaly_detection,
+)
 from governance.config import MANAGEMENT_NAME, Account, Organization
 from governance.problems import ConfigError, Problem
 from governance.trust import RolePlan, plan_roles
@@ -45,6 +51,7 @@ class AccountPlan:
     partition: str
     provider: ProviderPlan
     execution_roles: tuple[RolePlan, ...] = ()
+    budget: AccountBudgetPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class OrganizationPlan:
     organization_id: str
     management: ProviderPlan
     accounts: tuple[AccountPlan, ...]
+    anomaly_detection: AnomalyDetectionPlan | None = None
 
 
 def session_name(project: str, stack: str) -> str:
@@ -109,6 +117,11 @@ def plan_account(
             session_name(project, stack),
         ),
         execution_roles=execution_roles,
+        budget=plan_account_budget(
+            account.name, account.id, account.region, account.partition, account.budget
+        )
+        if account.budget is not None
+        else None,
     )
 
 
@@ -140,5 +153,8 @@ def plan_organization(
         accounts=tuple(
             plan_account(account, project, stack, roles.get(account.name, ()))
             for account in organization.accounts
+        ),
+        anomaly_detection=plan_anomaly_detection(
+            organization.anomaly_detection, project, stack
         ),
     )

@@ -16,6 +16,7 @@ import json
 import logging
 import runpy
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,12 +28,19 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import wait_for_rpcs
 
+from governance import aws_formats
 from governance.problems import EXIT_INVALID, SECRET_MASK
 from governance.stack_config import SECRET_PLACEHOLDER, StackConfig, runtime_values
 
 log = logging.getLogger(__name__)
 
 PROVIDER_TYPE = "pulumi:providers:aws"
+# Region of a resource whose provider the preview cannot determine.
+DEFAULT_MOCK_REGION = "us-east-1"
+_COST_EXPLORER_ARN_KINDS = {
+    "aws:costexplorer/anomalyMonitor:AnomalyMonitor": "anomalymonitor",
+    "aws:costexplorer/anomalySubscription:AnomalySubscription": "anomalysubscription",
+}
 UNKNOWN_MASK = "[unknown]"
 
 
@@ -50,6 +58,7 @@ class RecordedResource:
     providers: dict[str, str]
     account: str | None = None
     provider_name: str | None = None
+    region: str | None = None
 
 
 @dataclass
@@ -162,6 +171,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         self.recorded.append(resource)
         self._by_urn[resource.urn] = resource
         self.mocks.accounts[(resource.type, resource.name)] = resource.account
+        self.mocks.regions[(resource.type, resource.name)] = resource.region
         return super().RegisterResource(request)
 
     def _attribute(self, resource: RecordedResource) -> None:
@@ -169,6 +179,7 @@ class _RecordingMonitor(mocks.MockMonitor):
             allowed = resource.inputs.get("allowedAccountIds") or []
             resource.account = allowed[0] if len(allowed) == 1 else None
             resource.provider_name = resource.name
+            resource.region = resource.inputs.get("region")
             return
         reference = resource.provider or resource.providers.get("aws")
         if reference:
@@ -177,11 +188,13 @@ class _RecordingMonitor(mocks.MockMonitor):
             if provider is not None:
                 resource.account = provider.account
                 resource.provider_name = provider.name
+                resource.region = provider.region
             return
         parent = self._by_urn.get(resource.parent or "")
         if parent is not None:
             resource.account = parent.account
             resource.provider_name = parent.provider_name
+            resource.region = parent.region
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -189,13 +202,17 @@ class _Mocks(pulumi.runtime.Mocks):
 
     def __init__(self) -> None:
         self.accounts: dict[tuple[str, str], str | None] = {}
+        self.regions: dict[tuple[str, str], str | None] = {}
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
         account = self.accounts.get((args.typ, args.name)) or "000000000000"
-        state.update(computed_outputs(args.typ, args.name, args.inputs, account))
+        region = self.regions.get((args.typ, args.name)) or DEFAULT_MOCK_REGION
+        state.update(
+            computed_outputs(args.typ, args.name, args.inputs, account, region=region)
+        )
         return f"{args.name}-id", state
 
     def call(
@@ -208,9 +225,30 @@ class _Mocks(pulumi.runtime.Mocks):
 
 
 def computed_outputs(
-    type_token: str, name: str, inputs: dict[str, Any], account: str
+    type_token: str,
+    name: str,
+    inputs: dict[str, Any],
+    account: str,
+    region: str = DEFAULT_MOCK_REGION,
 ) -> dict[str, Any]:
     """Return the outputs AWS would compute for a resource, faked but well-formed."""
+    partition = aws_formats.partition_of(region)
+    if type_token == "aws:sns/topic:Topic":
+        return {
+            "arn": aws_formats.sns_topic_arn(
+                partition, region, account, inputs.get("name", name)
+            )
+        }
+    if type_token == "aws:budgets/budget:Budget":
+        return {
+            "arn": aws_formats.budget_arn(partition, account, inputs.get("name", name))
+        }
+    if type_token in _COST_EXPLORER_ARN_KINDS:
+        # Cost Explorer ARNs end in a random UUID; a name-derived one keeps the
+        # preview deterministic.
+        kind = _COST_EXPLORER_ARN_KINDS[type_token]
+        unique = uuid.uuid5(uuid.NAMESPACE_URL, f"{account}/{kind}/{name}")
+        return {"arn": f"arn:{partition}:ce::{account}:{kind}/{unique}"}
     if type_token == "aws:iam/role:Role":
         role_name = inputs.get("name", name)
         path = inputs.get("path", "/")

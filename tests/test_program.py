@@ -80,6 +80,11 @@ def test_stack_outputs_per_account(prod_preview) -> None:
         "executionRoles": {
             "PartnerAuditRole": "arn:aws:iam::567890123456:role/PartnerAuditRole"
         },
+        "budget": {
+            "name": "sandbox-monthly-cost",
+            "serviceBudgets": {},
+            "topicArn": "arn:aws:sns:us-east-1:567890123456:sandbox-budget-alarms",
+        },
     }
 
 

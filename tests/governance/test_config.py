@@ -166,8 +166,8 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "accounts[2].regoin",
                 "unknown key",
                 'regoin: "eu-west-1"',
-                "one of deploymentRoleName, email, id, name, organizationalUnit, "
-                "region, tags",
+                "one of budget, deploymentRoleName, email, id, name, "
+                "organizationalUnit, region, tags",
                 "did you mean region?",
             )
         ],
@@ -180,8 +180,9 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "organization.defaultRegoin",
                 "unknown key",
                 'defaultRegoin: "eu-west-1"',
-                "one of defaultRegion, deploymentRoleName, id, managementAccountId, "
-                "managementRoleName, organizationalUnits, quotas, rootId, tags",
+                "one of budget, defaultRegion, deploymentRoleName, id, "
+                "managementAccountId, managementRoleName, organizationalUnits, "
+                "quotas, rootId, tags",
                 "did you mean defaultRegion?",
             )
         ],
