@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from accounts.layers import SharedLayer
 from governance.plan import AccountPlan
 
 
@@ -37,4 +38,12 @@ class AccountBaseline(pulumi.ComponentResource):
             "organizationalUnit": plan.organizational_unit,
             "region": plan.region,
         }
+        self.layers = [
+            SharedLayer(layer, pulumi.ResourceOptions(parent=self))
+            for layer in plan.layers
+        ]
+        # Only an account that owns layers gets the key, keyed by layer name.
+        self.layer_outputs = {layer.layer_name: layer.outputs for layer in self.layers}
+        if self.layer_outputs:
+            self.outputs["layers"] = self.layer_outputs
         self.register_outputs(self.outputs)

@@ -8,15 +8,17 @@ field formats first, entry by entry, then the references between entries.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pydantic
 from pydantic import Field
 
-from governance import aws_formats
+from governance import aws_formats, layers
 from governance.fields import (
     ERROR_TYPE,
     AccountId,
@@ -41,6 +43,10 @@ DEFAULT_DEPLOYMENT_ROLE = "OrganizationAccountAccessRole"
 
 # The management account's provider is named after it, so no member account may be.
 MANAGEMENT_NAME = "management"
+
+# The project that contains this package: where layer content and the layer lock
+# file are read from unless the caller names another directory.
+DEFAULT_PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 class OrganizationalUnitConfig(Model):
@@ -117,6 +123,9 @@ class Organization:
     units: Mapping[str, OrganizationalUnit]
     accounts: tuple[Account, ...]
     account_by_name: Mapping[str, Account] = field(repr=False)
+    layers: tuple[layers.Layer, ...] = ()
+    # Risky but valid input found while loading, as problems that do not fail.
+    warnings: tuple[Problem, ...] = ()
 
     def accounts_in_unit(self, unit: str) -> tuple[Account, ...]:
         """Return the accounts in a unit or in any unit below it."""
@@ -134,18 +143,23 @@ class Organization:
 TOP_LEVEL_KEYS: dict[str, Any] = {
     "organization": OrganizationConfig,
     "accounts": list[AccountConfig],
+    "layers": list[layers.LayerConfig],
 }
 REQUIRED_KEYS = ("organization", "accounts")
 
 
 def load(
-    values: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()
+    values: Mapping[str, Any],
+    secret_keys: frozenset[str] = frozenset(),
+    project_dir: Path | None = None,
 ) -> Organization:
     """Validate the namespace's config values and return the organization.
 
     `values` maps each key of the namespace without its prefix (`accounts`) to its
     decoded value. `secret_keys` names the keys whose values are secrets, so no
-    error message prints them. Raises ConfigError with every problem found.
+    error message prints them. `project_dir` is where layer content and the layer
+    lock file are read (default: the project holding this package). Raises
+    ConfigError with every problem found; warnings go to `Organization.warnings`.
     """
     problems: list[Problem] = []
     parsed: dict[str, Any] = {}
@@ -167,6 +181,21 @@ def load(
     accounts = _parse_list(
         AccountConfig, values.get("accounts"), "accounts", problems, secret_keys
     )
+    # An empty list is no layers, not a mistake as it is for accounts.
+    layer_entries = _parse_list(
+        layers.LayerConfig,
+        values.get("layers") or None,
+        "layers",
+        problems,
+        secret_keys,
+    )
+    layer_check = layers.check_layers(
+        layer_entries or [],
+        organization,
+        _account_names(values.get("accounts"), accounts),
+        project_dir or DEFAULT_PROJECT_DIR,
+    )
+    problems.extend(layer_check.problems)
 
     parsed["organization"] = organization
     if organization is not None:
@@ -177,9 +206,38 @@ def load(
     if problems:
         raise ConfigError(problems)
     assert organization is not None and accounts is not None
-    return _build(
+    built = _build(
         organization, [account for account in accounts if account is not None]
     )
+    built_layers, unit_warnings = layers.build_layers(
+        [entry for entry in layer_entries or [] if entry is not None],
+        layer_check.archives,
+        built,
+    )
+    return dataclasses.replace(
+        built,
+        layers=built_layers,
+        warnings=tuple(sorted({*layer_check.warnings, *unit_warnings})),
+    )
+
+
+def _account_names(
+    raw: Any, accounts: list[AccountConfig | None] | None
+) -> list[str] | None:
+    """Name every account entry, the invalid ones by the name they were given.
+
+    Other keys refer to accounts by name; an entry that failed validation for
+    another reason must not make those references look unknown as well.
+    """
+    if accounts is None:
+        return None
+    names = set()
+    for entry, account in zip(raw, accounts, strict=True):
+        if account is not None:
+            names.add(account.name)
+        elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            names.add(entry["name"])
+    return sorted(names)
 
 
 def _parse(

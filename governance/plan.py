@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from governance import aws_formats
 from governance.config import MANAGEMENT_NAME, Account, Organization
+from governance.layers import LayerPlan, plan_layers
 
 # Tag that names the stack managing a resource, added to every provider's default
 # tags so a resource found in the console leads back to its stack.
@@ -42,6 +43,8 @@ class AccountPlan:
     region: str
     partition: str
     provider: ProviderPlan
+    # Shared layers this account owns and publishes.
+    layers: tuple[LayerPlan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,13 @@ def _provider(
     )
 
 
-def plan_account(account: Account, project: str, stack: str) -> AccountPlan:
-    """Plan one member account."""
+def plan_account(
+    account: Account,
+    project: str,
+    stack: str,
+    layers: tuple[LayerPlan, ...] = (),
+) -> AccountPlan:
+    """Plan one member account, with the shared layers it owns."""
     tags = {**account.tags, MANAGED_BY_TAG: f"{project}/{stack}"}
     return AccountPlan(
         name=account.name,
@@ -100,6 +108,7 @@ def plan_account(account: Account, project: str, stack: str) -> AccountPlan:
             tags,
             session_name(project, stack),
         ),
+        layers=layers,
     )
 
 
@@ -108,6 +117,7 @@ def plan_organization(
 ) -> OrganizationPlan:
     """Plan every account of the organization, sorted by account name."""
     management_tags = {**organization.tags, MANAGED_BY_TAG: f"{project}/{stack}"}
+    layers = plan_layers(organization)
     return OrganizationPlan(
         project=project,
         stack=stack,
@@ -122,6 +132,7 @@ def plan_organization(
             session_name(project, stack),
         ),
         accounts=tuple(
-            plan_account(account, project, stack) for account in organization.accounts
+            plan_account(account, project, stack, layers.get(account.name, ()))
+            for account in organization.accounts
         ),
     )

@@ -27,6 +27,7 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import wait_for_rpcs
 
+from governance import aws_formats
 from governance.problems import EXIT_INVALID, SECRET_MASK
 from governance.stack_config import SECRET_PLACEHOLDER, StackConfig, runtime_values
 
@@ -50,6 +51,7 @@ class RecordedResource:
     providers: dict[str, str]
     account: str | None = None
     provider_name: str | None = None
+    region: str | None = None
 
 
 @dataclass
@@ -162,6 +164,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         self.recorded.append(resource)
         self._by_urn[resource.urn] = resource
         self.mocks.accounts[(resource.type, resource.name)] = resource.account
+        self.mocks.regions[(resource.type, resource.name)] = resource.region
         return super().RegisterResource(request)
 
     def _attribute(self, resource: RecordedResource) -> None:
@@ -169,6 +172,7 @@ class _RecordingMonitor(mocks.MockMonitor):
             allowed = resource.inputs.get("allowedAccountIds") or []
             resource.account = allowed[0] if len(allowed) == 1 else None
             resource.provider_name = resource.name
+            resource.region = resource.inputs.get("region")
             return
         reference = resource.provider or resource.providers.get("aws")
         if reference:
@@ -177,11 +181,13 @@ class _RecordingMonitor(mocks.MockMonitor):
             if provider is not None:
                 resource.account = provider.account
                 resource.provider_name = provider.name
+                resource.region = provider.region
             return
         parent = self._by_urn.get(resource.parent or "")
         if parent is not None:
             resource.account = parent.account
             resource.provider_name = parent.provider_name
+            resource.region = parent.region
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -189,13 +195,17 @@ class _Mocks(pulumi.runtime.Mocks):
 
     def __init__(self) -> None:
         self.accounts: dict[tuple[str, str], str | None] = {}
+        self.regions: dict[tuple[str, str], str | None] = {}
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
         account = self.accounts.get((args.typ, args.name)) or "000000000000"
-        state.update(computed_outputs(args.typ, args.name, args.inputs, account))
+        region = self.regions.get((args.typ, args.name)) or "us-east-1"
+        state.update(
+            computed_outputs(args.typ, args.name, args.inputs, account, region)
+        )
         return f"{args.name}-id", state
 
     def call(
@@ -208,7 +218,11 @@ class _Mocks(pulumi.runtime.Mocks):
 
 
 def computed_outputs(
-    type_token: str, name: str, inputs: dict[str, Any], account: str
+    type_token: str,
+    name: str,
+    inputs: dict[str, Any],
+    account: str,
+    region: str = "us-east-1",
 ) -> dict[str, Any]:
     """Return the outputs AWS would compute for a resource, faked but well-formed."""
     if type_token == "aws:iam/role:Role":
@@ -217,6 +231,19 @@ def computed_outputs(
         return {
             "arn": f"arn:aws:iam::{account}:role{path}{role_name}",
             "uniqueId": "AROA" + name.upper().replace("-", "")[:17],
+        }
+    if type_token == "aws:lambda/layerVersion:LayerVersion":
+        # Every layer is new to the preview, so each is its layer's version 1.
+        partition = aws_formats.partition_of(region)
+        layer_name = inputs["layerName"]
+        return {
+            "arn": aws_formats.layer_version_arn(
+                partition, region, account, layer_name, 1
+            ),
+            "layerArn": aws_formats.layer_arn(partition, region, account, layer_name),
+            "version": "1",
+            "codeSha256": inputs.get("sourceCodeHash", ""),
+            "createdDate": "1970-01-01T00:00:00.000+0000",
         }
     return {}
 

@@ -58,7 +58,7 @@ def test_preview_text_lists_accounts(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert "account 012345678901 (payments-prod): 2 resources" in out
     assert "account 900000000001 (management): 1 resources" in out
-    assert "Total: 21 resources in 11 accounts" in out
+    assert "Total: 28 resources in 11 accounts" in out
 
 
 def test_preview_json_shape(capsys: pytest.CaptureFixture[str]) -> None:

@@ -191,7 +191,7 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "org-governance:acounts",
                 "unknown configuration key",
                 "[]",
-                "keys of the org-governance namespace: accounts, organization",
+                "keys of the org-governance namespace: accounts, layers, organization",
                 "did you mean accounts?",
             )
         ],
