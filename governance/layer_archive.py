@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from governance import aws_formats
+from governance.problems import show
 
 # Where the program writes the zips it builds, relative to the project directory.
 BUILD_DIR = PurePosixPath("build/layers")
@@ -152,7 +153,7 @@ def _symlink_error(directory: Path, path: Path) -> ContentError:
     # the whole organization, so only regular files are zipped.
     return ContentError(
         "layer content contains a symbolic link",
-        path.relative_to(directory).as_posix(),
+        show(path.relative_to(directory).as_posix()),
         "regular files and directories",
         "replace the link with the file it points to, or remove it",
     )
@@ -169,7 +170,7 @@ def build_zip(layer: str, directory: Path) -> tuple[bytes, str, int]:
     if not files:
         raise ContentError(
             f"layer {layer}: the directory contains no files",
-            directory.name,
+            show(directory.name),
             "a directory with at least one file, for example python/<module>.py",
             "add the layer's files, or point content.directory at them",
         )
@@ -250,7 +251,7 @@ def from_directory(
     if not source.is_dir():
         raise ContentError(
             "directory not found" if not source.exists() else "not a directory",
-            directory,
+            show(directory),
             "a directory inside the project, relative to the project directory",
             "create the directory or correct the path",
         )
@@ -274,7 +275,7 @@ def from_zip_file(layer: str, project_dir: Path, zip_file: str) -> LayerArchive:
     if not source.is_file():
         raise ContentError(
             "zip file not found" if not source.exists() else "not a file",
-            zip_file,
+            show(zip_file),
             "a .zip file inside the project, relative to the project directory",
             "build the zip first or correct the path",
         )

@@ -155,7 +155,9 @@ def _unique_sorted(maximum: int) -> Any:
         unique = sorted(set(values))
         if len(unique) > maximum:
             raise invalid(
-                f"{len(unique)} entries", f"at most {maximum} entries", "remove some"
+                f"too many entries: {len(unique)}",
+                f"at most {maximum} entries",
+                "remove entries",
             )
         return unique
 
