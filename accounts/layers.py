@@ -37,6 +37,9 @@ class SharedLayer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         version_number = self.layer_version.version.apply(int)
+        # NOTE: a permission Pulumi deletes stays in AWS, so removing an account
+        # from sharedWith does not revoke it on versions already published, and
+        # adding it back on the same version fails on the existing statement id.
         self.permissions = [
             aws.lambda_.LayerVersionPermission(
                 f"{plan.name}-{permission.statement_id}",

@@ -208,9 +208,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{change.layer} {change.version}: {change.action}")
             conflicts = [change for change in changes if change.action == "conflict"]
             if conflicts:
+                noun = "version is" if len(conflicts) == 1 else "versions are"
                 print(
-                    f"{len(conflicts)} locked versions have other hashes and were "
-                    "kept; raise their versions, or run again with --replace",
+                    f"{len(conflicts)} {noun} locked with other hashes and kept: "
+                    "raise the version, or run again with --replace",
                     file=sys.stderr,
                 )
                 return 1

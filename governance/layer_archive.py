@@ -10,11 +10,11 @@ directory, and two hashes.
 - `files_sha256` hashes the files inside the zip (name, executable bit, bytes), so
   it does not change when the same files are compressed differently.
 
-The zip built from a directory is deterministic: entries sorted by path, the
-timestamp fixed at 1980-01-01 00:00 (the earliest a zip can store), permissions
-0644, or 0755 for a file its owner may execute (the only mode bit git records),
-and deflate at level 9. `__pycache__` directories and `*.pyc` files are left out
-because their bytes depend on the machine and on when Python last ran.
+The zip built from a directory is deterministic. Entries are sorted by path, and
+every timestamp is 1980-01-01 00:00, the earliest a zip can store. Permissions are
+0644, or 0755 for a file its owner may execute (the only mode bit git records).
+Compression is deflate at level 9. `__pycache__` directories and `*.pyc` files
+are left out because their bytes depend on the machine and on when Python last ran.
 
 NOTE: deflate output depends on the zlib library Python was built with: zlib and
 zlib-ng give different bytes for the same files. `files_sha256` lets the lock file
@@ -36,7 +36,7 @@ from pathlib import Path, PurePosixPath
 from governance import aws_formats
 from governance.problems import show
 
-# Where the program writes the zips it builds, relative to the project directory.
+# Directory of the zips the program builds, relative to the project directory.
 BUILD_DIR = PurePosixPath("build/layers")
 
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
@@ -64,7 +64,7 @@ class ContentError(Exception):
 class LayerArchive:
     """The zip a layer version is published from.
 
-    `path` is relative to the project directory, in POSIX form. `data` holds the
+    `path` is relative to the project directory, in POSIX form. `data` contains the
     bytes of a zip built from a directory until `write_archive` writes them at
     `path`; it is None for a prebuilt zip, which is already there.
     """

@@ -6,11 +6,11 @@ version to the hashes of the zip published for it:
     {"layers": {"org-monitoring": {"1.0.0": {"codeSha256": "...",
                                               "filesSha256": "..."}}}}
 
-Validation compares each configured layer with the lock and warns (never fails)
-when the content changed but the version did not, when the version changed but the
-content did not, when only the zip bytes changed, or when a version is not locked
-yet. `update` records the current versions; `lock-layers` on the command line calls
-it. Old versions stay in the file because their layer versions stay published.
+Validation compares each configured layer with the lock. It warns, and never
+fails, in four cases: the content changed but the version did not, the version
+changed but the content did not, only the zip bytes changed, or a version is not
+locked yet. `update` records the current versions, and the `lock-layers` command
+calls it. Old versions stay in the file because their layer versions stay published.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ Lock = dict[str, dict[str, LockedVersion]]
 
 @dataclass(frozen=True)
 class LockChange:
-    """What `update` did with one configured layer version.
+    """Outcome of `update` for one configured layer version.
 
     `action` is "added", "unchanged", "replaced", or "conflict" when the version is
     locked with other hashes and replacing was not requested.

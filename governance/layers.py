@@ -7,7 +7,7 @@ permission per principal.
 Versioning: a layer's semantic version `MAJOR.MINOR.PATCH` maps to the Lambda layer
 name `<name>-v<MAJOR>`, and the full version leads the description
 (`1.4.0: ...`). Consumers pin a major line by its layer name and a version number
-inside it; a new major version starts a new Lambda layer, so its version numbers
+inside it. A new major version starts a new Lambda layer, whose version numbers
 start again at 1. Every change of content, description, runtimes or licence
 publishes a new layer version; the old one stays published (`skip_destroy`), with
 its permissions, because functions pinned to it keep using it.
@@ -139,7 +139,7 @@ def _check_project_path(value: Any) -> str:
 def _check_zip_path(value: Any) -> str:
     path = _check_project_path(value)
     if not path.endswith(".zip"):
-        # Pulumi tells an archive file from a directory by the ".zip" suffix.
+        # Pulumi reads a path as a zip archive only when it ends in ".zip".
         raise invalid(
             "zip file name does not end in .zip",
             "a path to a .zip file inside the project",
@@ -204,7 +204,7 @@ LicenseInfo = Annotated[str, BeforeValidator(_check_license)]
 
 
 class LayerContentConfig(Model):
-    """Where a layer's files come from: a project directory or a prebuilt zip."""
+    """Source of a layer's files: a project directory or a prebuilt zip."""
 
     directory: ProjectPath | None = None
     zip_file: ZipPath | None = None
@@ -222,7 +222,7 @@ class LayerContentConfig(Model):
 
 
 class SharedWithConfig(Model):
-    """Who may use a layer besides its owner account."""
+    """Consumers of a layer besides its owner account."""
 
     organization: StrictBool = False
     organizational_units: list[UnitName] = Field(default_factory=list)
@@ -253,7 +253,7 @@ class LayerConfig(Model):
 class Layer:
     """A validated layer with its archive built and its consumers resolved.
 
-    `shared_with_accounts` holds the names of the accounts granted one by one,
+    `shared_with_accounts` contains the names of the accounts granted one by one,
     sorted, from the accounts and units named, without the owner.
     """
 
@@ -272,7 +272,7 @@ class Layer:
 
 @dataclass(frozen=True)
 class LayerCheck:
-    """What checking the layer entries found, before the organization is built."""
+    """Result of checking the layer entries, before the organization is built."""
 
     problems: list[Problem]
     warnings: list[Problem]
@@ -447,7 +447,7 @@ def build_layers(
 ) -> tuple[tuple[Layer, ...], list[Problem]]:
     """Resolve the consumers of each valid layer entry.
 
-    Returns the layers sorted by name and a warning for each unit named that holds
+    Returns the layers sorted by name and a warning for each unit named that contains
     no account of this stack other than the owner, since nothing is granted there.
     """
     layers = []
@@ -455,6 +455,8 @@ def build_layers(
     for index, entry in enumerate(entries):
         granted: set[str] = set(entry.shared_with.accounts)
         for position, unit in enumerate(entry.shared_with.organizational_units):
+            # NOTE: only the accounts listed in this stack are known here; an account
+            # of the unit that no stack entry lists gets no permission.
             members = {
                 account.name
                 for account in organization.accounts_in_unit(unit)

@@ -234,7 +234,10 @@ def test_lock_layers_adds_and_refuses(
     assert run(project, "lock-layers") == 1
     captured = capsys.readouterr()
     assert "workload-retry 1.0.0: conflict\n" in captured.out
-    assert "1 locked versions have other hashes and were kept" in captured.err
+    assert captured.err == (
+        "1 version is locked with other hashes and kept: raise the version, or run "
+        "again with --replace\n"
+    )
     assert lock_file.read_text() == (PROJECT_DIR / "layers.lock.json").read_text()
 
     assert run(project, "lock-layers", "--replace") == 0

@@ -18,9 +18,10 @@ makes no network call and needs no permission beyond the function's log group.
 The cost is an estimate: the billed duration (rounded up to the millisecond, as
 Lambda bills) times the memory in GB times the price per GB-second of the
 architecture, plus the price of one request. The default prices are Lambda's
-on-demand prices in us-east-1 (x86_64 $0.0000166667 and arm64 $0.0000133334 per
-GB-second, $0.20 per million requests); free tier, volume discounts, ephemeral
-storage and other regions are not counted. Pass `prices=` for other figures.
+on-demand prices in us-east-1: x86_64 $0.0000166667 and arm64 $0.0000133334 per
+GB-second, and $0.20 per million requests. The estimate leaves out the free tier,
+volume discounts, ephemeral storage and other regions' prices, so pass `prices=`
+for other figures.
 """
 
 from __future__ import annotations
