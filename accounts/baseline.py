@@ -7,6 +7,7 @@ import pulumi_aws as aws
 
 from accounts.budget import AccountBudget
 from accounts.execution_role import ExecutionRole
+from accounts.layers import SharedLayer
 from governance.plan import AccountPlan
 
 
@@ -57,4 +58,12 @@ class AccountBaseline(pulumi.ComponentResource):
         )
         if self.budget is not None:
             self.outputs["budget"] = self.budget.outputs
+        self.layers = [
+            SharedLayer(layer, pulumi.ResourceOptions(parent=self))
+            for layer in plan.layers
+        ]
+        # Only an account that owns layers gets the key, keyed by layer name.
+        self.layer_outputs = {layer.layer_name: layer.outputs for layer in self.layers}
+        if self.layer_outputs:
+            self.outputs["layers"] = self.layer_outputs
         self.register_outputs(self.outputs)

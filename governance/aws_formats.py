@@ -195,3 +195,74 @@ def budget_arn(partition: str, account_id: str, name: str) -> str:
 def sns_topic_arn(partition: str, region: str, account_id: str, name: str) -> str:
     """Build an SNS topic ARN, for example arn:aws:sns:eu-west-1:123456789012:alarms."""
     return f"arn:{partition}:sns:{region}:{account_id}:{name}"
+
+
+# Lambda layer name: 1 to 140 letters, digits, hyphens and underscores (the
+# PublishLayerVersion LayerName pattern). Example: "org-monitoring-v1".
+LAYER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,140}$")
+LAYER_NAME_MAX_LENGTH = 140
+
+# Lambda layer version description: at most 256 characters. LicenseInfo: at most 512.
+# Example description: "1.4.0: structured JSON logs and a cost metric per invocation".
+LAYER_DESCRIPTION_MAX_LENGTH = 256
+LAYER_LICENSE_INFO_MAX_LENGTH = 512
+
+# PublishLayerVersion takes at most 15 compatible runtimes and 2 architectures.
+LAYER_MAX_COMPATIBLE_RUNTIMES = 15
+
+# Runtime identifiers that the Lambda documentation lists as supported, from the
+# "Lambda runtimes" page, https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
+# Example: "python3.13". Deprecated runtimes (python3.9, nodejs18.x, ...) are left out.
+# NOTE: kept by hand; update it when Lambda adds or deprecates a runtime. A test checks
+# that each identifier is in botocore's Runtime enum, so a typo cannot slip in.
+LAMBDA_RUNTIMES = (
+    "dotnet10",
+    "dotnet8",
+    "java11",
+    "java17",
+    "java21",
+    "java25",
+    "java8.al2",
+    "nodejs20.x",
+    "nodejs22.x",
+    "nodejs24.x",
+    "provided.al2",
+    "provided.al2023",
+    "python3.10",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "python3.14",
+    "ruby3.3",
+    "ruby3.4",
+)
+
+# Instruction set architectures of Lambda, from the same documentation and the
+# PublishLayerVersion CompatibleArchitectures enum. Example: "arm64".
+LAMBDA_ARCHITECTURES = ("arm64", "x86_64")
+
+# Lambda quotas for a deployment package or a layer: a zip uploaded directly (not
+# through S3) is at most 50 MB, and a function with all its layers is at most 250 MB
+# unzipped. `aws lambda get-account-settings` reports them in bytes as CodeSizeZipped
+# 52428800 and CodeSizeUnzipped 262144000, that is 50 MiB and 250 MiB.
+LAYER_ZIP_MAX_BYTES = 50 * 1024 * 1024
+LAYER_UNZIPPED_MAX_BYTES = 250 * 1024 * 1024
+
+# Statement id of a layer version permission: 1 to 100 letters, digits, hyphens and
+# underscores, unique within the version's policy. Example: "account-012345678901".
+STATEMENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+
+# The only action a layer version permission may grant.
+LAYER_PERMISSION_ACTION = "lambda:GetLayerVersion"
+
+
+def layer_arn(partition: str, region: str, account_id: str, layer_name: str) -> str:
+    """Build a layer ARN, for example arn:aws:lambda:eu-west-1:123456789012:layer:x."""
+    return f"arn:{partition}:lambda:{region}:{account_id}:layer:{layer_name}"
+
+
+def layer_version_arn(
+    partition: str, region: str, account_id: str, layer_name: str, version: int
+) -> str:
+    """Build a layer version ARN: the layer ARN, a colon and the version number."""
+    return f"{layer_arn(partition, region, account_id, layer_name)}:{version}"

@@ -13,10 +13,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from governance import config, policy
+from governance import config, layer_lock, policy
 from governance.plan import OrganizationPlan, plan_organization
 from governance.preview import PreviewResult, run_program
-from governance.problems import EXIT_INVALID, ConfigError
+from governance.problems import EXIT_INVALID, ConfigError, Problem
 from governance.stack_config import StackConfig, read_stack
 
 log = logging.getLogger(__name__)
@@ -62,16 +62,62 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument(
         "--json", action="store_true", help="print the preview as one JSON object"
     )
+
+    lock = commands.add_parser(
+        "lock-layers",
+        help="record the hashes of the stack's layer versions in "
+        f"{layer_lock.LOCK_FILE}",
+    )
+    _add_stack_arguments(lock)
+    lock.add_argument(
+        "--replace",
+        action="store_true",
+        help="also overwrite versions already locked with other hashes",
+    )
     return parser
 
 
-def validate_stack(stack: StackConfig) -> OrganizationPlan:
+def validate_stack(
+    stack: StackConfig, project_dir: Path = PROJECT_DIR
+) -> tuple[config.Organization, OrganizationPlan]:
     """Validate and plan a stack's configuration; raises ConfigError on any problem.
 
     Planning is part of validation because quotas are checked on the documents.
+    Layer content and the layer lock file are read from `project_dir`.
     """
-    organization = config.load(stack.values, stack.secret_keys)
-    return plan_organization(organization, stack.project, stack.stack)
+    organization = config.load(stack.values, stack.secret_keys, project_dir)
+    return organization, plan_organization(organization, stack.project, stack.stack)
+
+
+def lock_layers(
+    project_dir: Path, stack: StackConfig, replace: bool = False
+) -> list[layer_lock.LockChange]:
+    """Record the stack's layer versions in the lock file and return what changed.
+
+    A version locked with other hashes is overwritten only with `replace`;
+    otherwise it is reported as a conflict and the file keeps it. Raises
+    ConfigError when the configuration or the lock file is invalid.
+    """
+    organization, _ = validate_stack(stack, project_dir)
+    lock, problems = layer_lock.read(project_dir)
+    if problems:
+        raise ConfigError(problems)
+    updated, changes = layer_lock.update(
+        lock,
+        ((layer.name, layer.version, layer.archive) for layer in organization.layers),
+        replace=replace,
+    )
+    if updated != lock:
+        layer_lock.write(project_dir, updated)
+        log.info("wrote %s", project_dir / layer_lock.LOCK_FILE)
+    return changes
+
+
+def format_warnings(warnings: tuple[Problem, ...]) -> str:
+    """Render validation warnings for a terminal, with a count first."""
+    noun = "warning" if len(warnings) == 1 else "warnings"
+    body = "\n".join(warning.render() for warning in warnings)
+    return f"{len(warnings)} {noun}\n{body}"
 
 
 def preview_stack(project_dir: Path, stack: StackConfig) -> PreviewResult:
@@ -79,7 +125,7 @@ def preview_stack(project_dir: Path, stack: StackConfig) -> PreviewResult:
 
     Raises ConfigError before the program runs when the configuration is invalid.
     """
-    validate_stack(stack)
+    validate_stack(stack, project_dir)
     return run_program(project_dir, stack)
 
 
@@ -205,17 +251,39 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack = read_stack(arguments.project_dir, arguments.stack, arguments.config)
         if arguments.command == "validate":
-            organization = validate_stack(stack)
+            organization, _ = validate_stack(stack, arguments.project_dir)
             if arguments.json:
                 print(
                     json.dumps(
-                        {"valid": True, "accounts": len(organization.accounts)},
+                        {
+                            "valid": True,
+                            "accounts": len(organization.accounts),
+                            "warnings": [
+                                warning.as_dict() for warning in organization.warnings
+                            ],
+                        },
                         indent=2,
                     )
                 )
             else:
                 count = len(organization.accounts)
                 print(f"stack {stack.stack}: configuration valid, {count} accounts")
+                if organization.warnings:
+                    print(format_warnings(organization.warnings))
+            return 0
+        if arguments.command == "lock-layers":
+            changes = lock_layers(arguments.project_dir, stack, arguments.replace)
+            for change in changes:
+                print(f"{change.layer} {change.version}: {change.action}")
+            conflicts = [change for change in changes if change.action == "conflict"]
+            if conflicts:
+                noun = "version is" if len(conflicts) == 1 else "versions are"
+                print(
+                    f"{len(conflicts)} {noun} locked with other hashes and kept: "
+                    "raise the version, or run again with --replace",
+                    file=sys.stderr,
+                )
+                return 1
             return 0
         if arguments.command == "preview":
             result = preview_stack(arguments.project_dir, stack)

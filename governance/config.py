@@ -12,11 +12,12 @@ import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 
-from governance import aws_formats, budgets
+from governance import aws_formats, budgets, layers
 from governance.fields import (
     AccountId,
     AccountName,
@@ -44,6 +45,10 @@ DEFAULT_DEPLOYMENT_ROLE = "OrganizationAccountAccessRole"
 
 # The management account's provider is named after it, so no member account may be.
 MANAGEMENT_NAME = "management"
+
+# The project that contains this package: where layer content and the layer lock
+# file are read from unless the caller names another directory.
+DEFAULT_PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 class OrganizationalUnitConfig(Model):
@@ -137,6 +142,9 @@ class Organization:
     managed_policies_per_role: int = aws_formats.MANAGED_POLICIES_PER_ROLE_DEFAULT
     execution_roles: tuple[ExecutionRole, ...] = ()
     anomaly_detection: budgets.AnomalyDetection | None = None
+    layers: tuple[layers.Layer, ...] = ()
+    # Risky but valid input found while loading, as problems that do not fail.
+    warnings: tuple[Problem, ...] = ()
 
     def accounts_in_unit(self, unit: str) -> tuple[Account, ...]:
         """Return the accounts in a unit or in any unit below it."""
@@ -155,18 +163,23 @@ TOP_LEVEL_KEYS: dict[str, Any] = {
     "organization": OrganizationConfig,
     "accounts": list[AccountConfig],
     "executionRoles": list[ExecutionRoleConfig],
+    "layers": list[layers.LayerConfig],
 }
 REQUIRED_KEYS = ("organization", "accounts")
 
 
 def load(
-    values: Mapping[str, Any], secret_keys: frozenset[str] = frozenset()
+    values: Mapping[str, Any],
+    secret_keys: frozenset[str] = frozenset(),
+    project_dir: Path | None = None,
 ) -> Organization:
     """Validate the namespace's config values and return the organization.
 
     `values` maps each key of the namespace without its prefix (`accounts`) to its
-    decoded value; `secret_keys` names the keys the CLI marked secret. Raises
-    ConfigError with every problem found.
+    decoded value; `secret_keys` names the keys the CLI marked secret.
+    `project_dir` is where layer content and the layer lock file are read
+    (default: the project holding this package). Raises ConfigError with every
+    problem found; warnings go to `Organization.warnings`.
     """
     problems: list[Problem] = []
     for key in sorted(values):
@@ -186,6 +199,17 @@ def load(
         problems,
         empty_fix="add an entry for each member account this stack governs",
     )
+    # An empty list is no layers, not a mistake as it is for accounts.
+    layer_entries = parse_list(
+        layers.LayerConfig, values.get("layers") or None, "layers", problems
+    )
+    layer_check = layers.check_layers(
+        layer_entries or [],
+        organization,
+        _account_names(values.get("accounts"), accounts),
+        project_dir or DEFAULT_PROJECT_DIR,
+    )
+    problems.extend(layer_check.problems)
     if organization is not None:
         problems.extend(_check_units(organization))
     if accounts is not None:
@@ -212,7 +236,36 @@ def load(
     if problems:
         raise ConfigError(problems)
     assert base is not None
-    return dataclasses.replace(base, execution_roles=roles)
+    built_layers, unit_warnings = layers.build_layers(
+        [entry for entry in layer_entries or [] if entry is not None],
+        layer_check.archives,
+        base,
+    )
+    return dataclasses.replace(
+        base,
+        execution_roles=roles,
+        layers=built_layers,
+        warnings=tuple(sorted({*layer_check.warnings, *unit_warnings})),
+    )
+
+
+def _account_names(
+    raw: Any, accounts: list[AccountConfig | None] | None
+) -> list[str] | None:
+    """Name every account entry, the invalid ones by the name they were given.
+
+    Other keys refer to accounts by name; an entry that failed validation for
+    another reason must not make those references look unknown as well.
+    """
+    if accounts is None:
+        return None
+    names = set()
+    for entry, account in zip(raw, accounts, strict=True):
+        if account is not None:
+            names.add(account.name)
+        elif isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            names.add(entry["name"])
+    return sorted(names)
 
 
 def _plain_secrets(

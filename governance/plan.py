@@ -20,6 +20,7 @@ from governance.budget_plan import (
     plan_anomaly_detection,
 )
 from governance.config import MANAGEMENT_NAME, Account, Organization
+from governance.layers import LayerPlan, plan_layers
 from governance.problems import ConfigError, Problem
 from governance.trust import RolePlan, plan_roles
 
@@ -52,6 +53,8 @@ class AccountPlan:
     provider: ProviderPlan
     execution_roles: tuple[RolePlan, ...] = ()
     budget: AccountBudgetPlan | None = None
+    # Shared layers this account owns and publishes.
+    layers: tuple[LayerPlan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,9 +100,11 @@ def plan_account(
     account: Account,
     project: str,
     stack: str,
+    *,
     execution_roles: tuple[RolePlan, ...] = (),
+    layers: tuple[LayerPlan, ...] = (),
 ) -> AccountPlan:
-    """Plan one member account."""
+    """Plan one member account, with its roles and the shared layers it owns."""
     tags = {**account.tags, MANAGED_BY_TAG: f"{project}/{stack}"}
     return AccountPlan(
         name=account.name,
@@ -122,6 +127,7 @@ def plan_account(
         )
         if account.budget is not None
         else None,
+        layers=layers,
     )
 
 
@@ -137,6 +143,7 @@ def plan_organization(
     if problems:
         raise ConfigError(problems)
     management_tags = {**organization.tags, MANAGED_BY_TAG: f"{project}/{stack}"}
+    layers = plan_layers(organization)
     return OrganizationPlan(
         project=project,
         stack=stack,
@@ -151,7 +158,13 @@ def plan_organization(
             session_name(project, stack),
         ),
         accounts=tuple(
-            plan_account(account, project, stack, roles.get(account.name, ()))
+            plan_account(
+                account,
+                project,
+                stack,
+                execution_roles=roles.get(account.name, ()),
+                layers=layers.get(account.name, ()),
+            )
             for account in organization.accounts
         ),
         anomaly_detection=plan_anomaly_detection(

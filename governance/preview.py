@@ -256,6 +256,19 @@ def computed_outputs(
             "arn": f"arn:aws:iam::{account}:role{path}{role_name}",
             "uniqueId": "AROA" + name.upper().replace("-", "")[:17],
         }
+    if type_token == "aws:lambda/layerVersion:LayerVersion":
+        # Every layer is new to the preview, so each is its layer's version 1.
+        partition = aws_formats.partition_of(region)
+        layer_name = inputs["layerName"]
+        return {
+            "arn": aws_formats.layer_version_arn(
+                partition, region, account, layer_name, 1
+            ),
+            "layerArn": aws_formats.layer_arn(partition, region, account, layer_name),
+            "version": "1",
+            "codeSha256": inputs.get("sourceCodeHash", ""),
+            "createdDate": "1970-01-01T00:00:00.000+0000",
+        }
     return {}
 
 

@@ -196,7 +196,7 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "unknown configuration key",
                 "[]",
                 "keys of the org-governance namespace: accounts, executionRoles, "
-                "organization",
+                "layers, organization",
                 "did you mean accounts?",
             )
         ],

@@ -84,7 +84,12 @@ def test_invalid_yaml_reported(tmp_path: Path) -> None:
 
 def test_prod_stack_reads(prod_stack) -> None:
     assert prod_stack.project == "org-governance"
-    assert set(prod_stack.values) == {"organization", "accounts", "executionRoles"}
+    assert set(prod_stack.values) == {
+        "organization",
+        "accounts",
+        "executionRoles",
+        "layers",
+    }
     assert prod_stack.secret_keys == frozenset({"executionRoles"})
     assert prod_stack.other == {"aws:region": "eu-west-1"}
     assert (PROJECT_DIR / "Pulumi.prod.yaml").exists()
