@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from accounts.endpoints import VpcEndpoints
 from governance.plan import AccountPlan
 
 
@@ -37,4 +38,10 @@ class AccountBaseline(pulumi.ComponentResource):
             "organizationalUnit": plan.organizational_unit,
             "region": plan.region,
         }
+        self.vpc_endpoints: VpcEndpoints | None = None
+        if plan.network is not None:
+            self.vpc_endpoints = VpcEndpoints(
+                plan.network, pulumi.ResourceOptions(parent=self)
+            )
+            self.outputs["vpcEndpoints"] = self.vpc_endpoints.outputs
         self.register_outputs(self.outputs)

@@ -32,6 +32,13 @@ from governance.fields import (
     UnitName,
     suggest,
 )
+from governance.network import (
+    Network,
+    NetworkConfig,
+    NetworkDefaults,
+    check_networks,
+    resolve_network,
+)
 from governance.problems import SECRET_MASK, ConfigError, Problem, show
 
 log = logging.getLogger(__name__)
@@ -62,6 +69,7 @@ class OrganizationConfig(Model):
     default_region: Region
     tags: Tags = Field(default_factory=dict)
     organizational_units: list[OrganizationalUnitConfig] = Field(min_length=1)
+    network: NetworkDefaults | None = None
 
 
 class AccountConfig(Model):
@@ -74,6 +82,7 @@ class AccountConfig(Model):
     email: Email | None = None
     tags: Tags = Field(default_factory=dict)
     deployment_role_name: RoleName | None = None
+    network: NetworkConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,7 @@ class Account:
     deployment_role_name: str
     email: str | None
     tags: Mapping[str, str]
+    network: Network | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +183,14 @@ def load(
         problems.extend(_check_units(organization))
     if accounts is not None:
         problems.extend(_check_accounts(organization, accounts))
+        problems.extend(
+            check_networks(
+                organization.id if organization else None,
+                organization.default_region if organization else None,
+                organization.network if organization else None,
+                accounts,
+            )
+        )
 
     if problems:
         raise ConfigError(problems)
@@ -574,6 +592,7 @@ def _build(config: OrganizationConfig, accounts: list[AccountConfig]) -> Organiz
             or config.deployment_role_name,
             email=account.email,
             tags={**config.tags, **account.tags},
+            network=resolve_network(account.network, config.network),
         )
         for account in sorted(accounts, key=lambda account: account.name)
     )

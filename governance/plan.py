@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from governance import aws_formats
 from governance.config import MANAGEMENT_NAME, Account, Organization
+from governance.endpoints import NetworkPlan, plan_network
 
 # Tag that names the stack managing a resource, added to every provider's default
 # tags so a resource found in the console leads back to its stack.
@@ -42,6 +43,7 @@ class AccountPlan:
     region: str
     partition: str
     provider: ProviderPlan
+    network: NetworkPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,10 @@ def _provider(
     )
 
 
-def plan_account(account: Account, project: str, stack: str) -> AccountPlan:
-    """Plan one member account."""
+def plan_account(
+    account: Account, project: str, stack: str, organization_id: str
+) -> AccountPlan:
+    """Plan one member account of the organization `organization_id`."""
     tags = {**account.tags, MANAGED_BY_TAG: f"{project}/{stack}"}
     return AccountPlan(
         name=account.name,
@@ -100,6 +104,7 @@ def plan_account(account: Account, project: str, stack: str) -> AccountPlan:
             tags,
             session_name(project, stack),
         ),
+        network=plan_network(account, organization_id),
     )
 
 
@@ -122,6 +127,7 @@ def plan_organization(
             session_name(project, stack),
         ),
         accounts=tuple(
-            plan_account(account, project, stack) for account in organization.accounts
+            plan_account(account, project, stack, organization.id)
+            for account in organization.accounts
         ),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import io
 import json
 import logging
@@ -50,6 +51,7 @@ class RecordedResource:
     providers: dict[str, str]
     account: str | None = None
     provider_name: str | None = None
+    region: str | None = None
 
 
 @dataclass
@@ -162,6 +164,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         self.recorded.append(resource)
         self._by_urn[resource.urn] = resource
         self.mocks.accounts[(resource.type, resource.name)] = resource.account
+        self.mocks.regions[(resource.type, resource.name)] = resource.region
         return super().RegisterResource(request)
 
     def _attribute(self, resource: RecordedResource) -> None:
@@ -169,6 +172,7 @@ class _RecordingMonitor(mocks.MockMonitor):
             allowed = resource.inputs.get("allowedAccountIds") or []
             resource.account = allowed[0] if len(allowed) == 1 else None
             resource.provider_name = resource.name
+            resource.region = resource.inputs.get("region")
             return
         reference = resource.provider or resource.providers.get("aws")
         if reference:
@@ -177,11 +181,13 @@ class _RecordingMonitor(mocks.MockMonitor):
             if provider is not None:
                 resource.account = provider.account
                 resource.provider_name = provider.name
+                resource.region = provider.region
             return
         parent = self._by_urn.get(resource.parent or "")
         if parent is not None:
             resource.account = parent.account
             resource.provider_name = parent.provider_name
+            resource.region = parent.region
 
 
 class _Mocks(pulumi.runtime.Mocks):
@@ -189,14 +195,21 @@ class _Mocks(pulumi.runtime.Mocks):
 
     def __init__(self) -> None:
         self.accounts: dict[tuple[str, str], str | None] = {}
+        self.regions: dict[tuple[str, str], str | None] = {}
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
         account = self.accounts.get((args.typ, args.name)) or "000000000000"
-        state.update(computed_outputs(args.typ, args.name, args.inputs, account))
-        return f"{args.name}-id", state
+        region = self.regions.get((args.typ, args.name)) or "us-east-1"
+        resource_id = computed_id(args.typ, args.name)
+        state.update(
+            computed_outputs(
+                args.typ, args.name, args.inputs, account, region, resource_id
+            )
+        )
+        return resource_id, state
 
     def call(
         self, args: pulumi.runtime.MockCallArgs
@@ -207,10 +220,58 @@ class _Mocks(pulumi.runtime.Mocks):
         )
 
 
+# Id prefixes EC2 gives the resources of these types, and the resource type in
+# their ARNs. Example: vpce-0123456789abcdef0, arn:aws:ec2:...:vpc-endpoint/vpce-...
+EC2_IDS: dict[str, tuple[str, str | None]] = {
+    "aws:ec2/vpc:Vpc": ("vpc", "vpc"),
+    "aws:ec2/subnet:Subnet": ("subnet", "subnet"),
+    "aws:ec2/routeTable:RouteTable": ("rtb", "route-table"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": ("rtbassoc", None),
+    "aws:ec2/securityGroup:SecurityGroup": ("sg", "security-group"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (
+        "sgr",
+        "security-group-rule",
+    ),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpce", "vpc-endpoint"),
+}
+
+
+def computed_id(type_token: str, name: str) -> str:
+    """Return a resource's id: EC2's form for EC2 types, else "<name>-id".
+
+    EC2 ids are the prefix and 17 hexadecimal digits taken from a hash of the type
+    and name, so every run gives the same id.
+    """
+    if type_token not in EC2_IDS:
+        return f"{name}-id"
+    prefix = EC2_IDS[type_token][0]
+    digest = hashlib.sha256(f"{type_token}/{name}".encode()).hexdigest()
+    return f"{prefix}-{digest[:17]}"
+
+
 def computed_outputs(
-    type_token: str, name: str, inputs: dict[str, Any], account: str
+    type_token: str,
+    name: str,
+    inputs: dict[str, Any],
+    account: str,
+    region: str = "us-east-1",
+    resource_id: str = "",
 ) -> dict[str, Any]:
     """Return the outputs AWS would compute for a resource, faked but well-formed."""
+    if type_token in EC2_IDS:
+        arn_type = EC2_IDS[type_token][1]
+        if arn_type is None:
+            return {}
+        outputs: dict[str, Any] = {
+            "arn": f"arn:aws:ec2:{region}:{account}:{arn_type}/{resource_id}"
+        }
+        if type_token.startswith("aws:vpc/securityGroup"):
+            outputs["securityGroupRuleId"] = resource_id
+        else:
+            outputs["ownerId"] = account
+        if type_token == "aws:ec2/vpcEndpoint:VpcEndpoint":
+            outputs["state"] = "available"
+        return outputs
     if type_token == "aws:iam/role:Role":
         role_name = inputs.get("name", name)
         path = inputs.get("path", "/")

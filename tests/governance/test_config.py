@@ -163,8 +163,8 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "accounts[2].regoin",
                 "unknown key",
                 'regoin: "eu-west-1"',
-                "one of deploymentRoleName, email, id, name, organizationalUnit, "
-                "region, tags",
+                "one of deploymentRoleName, email, id, name, network, "
+                "organizationalUnit, region, tags",
                 "did you mean region?",
             )
         ],
@@ -178,7 +178,7 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "unknown key",
                 'defaultRegoin: "eu-west-1"',
                 "one of defaultRegion, deploymentRoleName, id, managementAccountId, "
-                "managementRoleName, organizationalUnits, rootId, tags",
+                "managementRoleName, network, organizationalUnits, rootId, tags",
                 "did you mean defaultRegion?",
             )
         ],
