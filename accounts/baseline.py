@@ -6,6 +6,7 @@ import pulumi
 import pulumi_aws as aws
 
 from accounts.budget import AccountBudget
+from accounts.endpoints import VpcEndpoints
 from accounts.execution_role import ExecutionRole
 from accounts.layers import SharedLayer
 from governance.plan import AccountPlan
@@ -66,4 +67,10 @@ class AccountBaseline(pulumi.ComponentResource):
         self.layer_outputs = {layer.layer_name: layer.outputs for layer in self.layers}
         if self.layer_outputs:
             self.outputs["layers"] = self.layer_outputs
+        self.vpc_endpoints: VpcEndpoints | None = None
+        if plan.network is not None:
+            self.vpc_endpoints = VpcEndpoints(
+                plan.network, pulumi.ResourceOptions(parent=self)
+            )
+            self.outputs["vpcEndpoints"] = self.vpc_endpoints.outputs
         self.register_outputs(self.outputs)

@@ -266,3 +266,45 @@ def layer_version_arn(
 ) -> str:
     """Build a layer version ARN: the layer ARN, a colon and the version number."""
     return f"{layer_arn(partition, region, account_id, layer_name)}:{version}"
+
+
+# VPC, subnet and route table ids: the prefix and 8 hexadecimal digits (resources
+# created before 2018) or 17. Example: "vpc-0123456789abcdef0".
+VPC_ID = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
+SUBNET_ID = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
+ROUTE_TABLE_ID = re.compile(r"^rtb-([0-9a-f]{8}|[0-9a-f]{17})$")
+
+# Availability Zone name: the region's name followed by one letter. Local Zones
+# ("us-east-1-bos-1a") and Wavelength Zones have longer names and do not match.
+# Example: "eu-west-1a".
+AVAILABILITY_ZONE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$")
+
+# IPv4 CIDR block of a VPC or a subnet: a prefix length from /16 to /28.
+# Example: "10.20.0.0/16".
+VPC_CIDR_MIN_PREFIX = 16
+VPC_CIDR_MAX_PREFIX = 28
+
+# VPC endpoint policy: at most 20,480 characters, whitespace included.
+ENDPOINT_POLICY_MAX_LENGTH = 20_480
+
+# IAM action in a policy: the service prefix, a colon and the action name, which
+# may hold the wildcards "*" and "?". Example: "secretsmanager:GetSecretValue".
+IAM_ACTION = re.compile(r"^([a-z0-9-]+):[A-Za-z0-9*?]+$")
+
+# ARN: "arn", partition, service, region (may be empty), account (may be empty)
+# and the resource. Example: "arn:aws:s3:::example-bucket/*".
+ARN = re.compile(r"^arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:[0-9a-z-]*:.+$")
+
+# Partitions whose AWS services name their VPC endpoint services
+# "com.amazonaws.<region>.<service>". In aws-cn many are "cn.com.amazonaws...".
+ENDPOINT_SERVICE_PARTITIONS = ("aws", "aws-us-gov")
+
+
+def endpoint_service_name(region: str, service: str) -> str:
+    """Build an AWS service's VPC endpoint service name in a region.
+
+    Example: endpoint_service_name("eu-west-1", "sts") is
+    "com.amazonaws.eu-west-1.sts". A name with another region than the VPC's is
+    rejected by EC2 with InvalidServiceName.
+    """
+    return f"com.amazonaws.{region}.{service}"

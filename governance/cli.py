@@ -14,6 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from governance import config, layer_lock, policy
+from governance.endpoint_costs import (
+    BASIS,
+    HOURS_PER_MONTH,
+    PRICE_DATE,
+    AccountCost,
+    CostEstimate,
+    estimate_costs,
+)
+from governance.network import GATEWAY
 from governance.plan import OrganizationPlan, plan_organization
 from governance.preview import PreviewResult, run_program
 from governance.problems import EXIT_INVALID, ConfigError, Problem
@@ -129,6 +138,17 @@ def preview_stack(project_dir: Path, stack: StackConfig) -> PreviewResult:
     return run_program(project_dir, stack)
 
 
+def estimate_stack_costs(
+    stack: StackConfig, project_dir: Path = PROJECT_DIR
+) -> CostEstimate:
+    """Estimate the monthly cost of a stack's VPC endpoints from its plan.
+
+    Raises ConfigError when the configuration is invalid.
+    """
+    _, plan = validate_stack(stack, project_dir)
+    return estimate_costs(plan)
+
+
 def format_preview(result: PreviewResult) -> str:
     """Render a preview for a terminal: resources per account, then totals."""
     lines = [
@@ -140,6 +160,7 @@ def format_preview(result: PreviewResult) -> str:
     for resource in result.resources:
         groups.setdefault(resource.account, []).append(resource)
     names = _account_names(result)
+    width = max((len(resource.type) for resource in result.resources), default=0)
     for account in sorted(
         groups, key=lambda key: (key is None, names.get(key or "", ""), key or "")
     ):
@@ -151,7 +172,7 @@ def format_preview(result: PreviewResult) -> str:
         )
         lines.append(f"{title}: {len(members)} resources")
         for resource in members:
-            lines.append(f"  + {resource.type:<48} {resource.name}")
+            lines.append(f"  + {resource.type:<{width}}  {resource.name}")
             details = _DETAILS.get(resource.type)
             if details is not None:
                 lines.extend(f"      {line}" for line in details(resource.inputs))
@@ -227,6 +248,91 @@ _DETAILS = {
 }
 
 
+def format_endpoint_costs(estimate: CostEstimate) -> str:
+    """Render each account's VPC endpoints, their policies and the cost estimate."""
+    lines = ["VPC endpoints, with an estimate of their monthly cost", ""]
+    for account in estimate.accounts:
+        lines.extend(_format_account_endpoints(account))
+        lines.append("")
+    lines.append(
+        f"Estimated total: ${estimate.monthly_usd}/month for the interface "
+        f"endpoints of {len(estimate.accounts)} accounts"
+    )
+    lines.append(f"  ({BASIS}; prices of {PRICE_DATE})")
+    return "\n".join(lines)
+
+
+def _format_account_endpoints(account: AccountCost) -> list[str]:
+    network = account.network
+    vpc = (
+        f"new VPC {network.cidr}"
+        if network.creates_vpc
+        else f"VPC {network.vpc_id} ({network.cidr})"
+    )
+    zones = ", ".join(subnet.availability_zone for subnet in network.subnets)
+    lines = [
+        f"{account.account_name} (account {account.account_id}, "
+        f"{network.region}): {vpc}, subnets in {zones}"
+    ]
+    if network.security_group is not None:
+        group = network.security_group
+        lines.append(
+            f"  security group {group.name}: TCP {group.port} from "
+            f"{group.ingress_cidr} only"
+        )
+
+    width = max(
+        (len(cost.endpoint.service_name) for cost in account.endpoints), default=0
+    )
+    for cost in account.endpoints:
+        endpoint = cost.endpoint
+        if endpoint.type == GATEWAY:
+            price = "free"
+        else:
+            dns = ", private DNS" if endpoint.private_dns else ""
+            price = (
+                f"{len(endpoint.availability_zones)} zones x "
+                f"{HOURS_PER_MONTH} h x ${account.hourly_price_usd}"
+                f"{dns}: ${cost.monthly_usd}/month"
+            )
+        named = "" if endpoint.name == endpoint.service else f" ({endpoint.name})"
+        lines.append(
+            f"  + {endpoint.type:<9}  {endpoint.service_name:<{width}}  {price}{named}"
+        )
+        lines.append(f"      policy: {_policy_summary(endpoint.policy)}")
+
+    note = ""
+    if account.price_region != network.region:
+        note = (
+            f" ({account.price_region} price; {network.region} is not in the "
+            "price table)"
+        )
+    lines.append(
+        f"  estimated: ${account.monthly_usd}/month at "
+        f"${account.hourly_price_usd} per endpoint and zone-hour{note}"
+    )
+    return lines
+
+
+def _policy_summary(document: Any) -> str:
+    """Summarize an endpoint policy's statements, one clause per statement."""
+    parts = []
+    for statement in document["Statement"]:
+        condition = statement.get("Condition", {}).get("StringEquals", {})
+        organization = condition.get("aws:PrincipalOrgID")
+        actions = _listed(statement["Action"])
+        resources = _listed(statement["Resource"])
+        part = f"{statement['Effect']} {actions} on {resources}"
+        if organization:
+            part += f" to principals of {organization}"
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def _listed(value: str | list[str]) -> str:
+    return ", ".join(value) if isinstance(value, list) else value
+
+
 def _account_names(result: PreviewResult) -> dict[str, str]:
     names = {}
     for name, account in (result.outputs.get("accounts") or {}).items():
@@ -290,11 +396,12 @@ def main(argv: list[str] | None = None) -> int:
             if result.exit_code != 0:
                 sys.stderr.write(result.stderr)
                 return result.exit_code
-            print(
-                json.dumps(result.as_json(), indent=2, sort_keys=True)
-                if arguments.json
-                else format_preview(result)
-            )
+            costs = estimate_stack_costs(stack, arguments.project_dir)
+            if arguments.json:
+                document = {**result.as_json(), "costs": costs.as_json()}
+                print(json.dumps(document, indent=2, sort_keys=True))
+            else:
+                print(format_preview(result) + "\n\n" + format_endpoint_costs(costs))
             return 0
     except ConfigError as error:
         if getattr(arguments, "json", False):

@@ -34,6 +34,13 @@ from governance.fields import (
     UnitName,
     suggest,
 )
+from governance.network import (
+    Network,
+    NetworkConfig,
+    NetworkDefaults,
+    check_networks,
+    resolve_network,
+)
 from governance.parsing import parse, parse_list
 from governance.problems import SECRET_MASK, ConfigError, Problem, show
 from governance.roles import ExecutionRole, ExecutionRoleConfig, resolve_roles
@@ -81,6 +88,7 @@ class OrganizationConfig(Model):
     organizational_units: list[OrganizationalUnitConfig] = Field(min_length=1)
     quotas: QuotasConfig = Field(default_factory=QuotasConfig)
     budget: budgets.OrganizationBudgetConfig | None = None
+    network: NetworkDefaults | None = None
 
 
 class AccountConfig(Model):
@@ -94,6 +102,7 @@ class AccountConfig(Model):
     tags: Tags = Field(default_factory=dict)
     deployment_role_name: RoleName | None = None
     budget: budgets.BudgetConfig | None = None
+    network: NetworkConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,7 @@ class Account:
     email: str | None
     tags: Mapping[str, str]
     budget: budgets.AccountBudget | None = None
+    network: Network | None = None
 
 
 @dataclass(frozen=True)
@@ -214,6 +224,14 @@ def load(
         problems.extend(_check_units(organization))
     if accounts is not None:
         problems.extend(_check_accounts(organization, accounts))
+        problems.extend(
+            check_networks(
+                organization.id if organization else None,
+                organization.default_region if organization else None,
+                organization.network if organization else None,
+                accounts,
+            )
+        )
     if organization is not None and accounts is not None:
         problems.extend(
             budgets.check(
@@ -521,6 +539,7 @@ def _build(config: OrganizationConfig, accounts: list[AccountConfig]) -> Organiz
             budget=budgets.resolve_account_budget(
                 config.budget, account.budget, f"accounts.{account.name}"
             )[0],
+            network=resolve_network(account.network, config.network),
         )
         for account in sorted(accounts, key=lambda account: account.name)
     )

@@ -20,6 +20,7 @@ from governance.budget_plan import (
     plan_anomaly_detection,
 )
 from governance.config import MANAGEMENT_NAME, Account, Organization
+from governance.endpoints import NetworkPlan, plan_network
 from governance.layers import LayerPlan, plan_layers
 from governance.problems import ConfigError, Problem
 from governance.trust import RolePlan, plan_roles
@@ -55,6 +56,7 @@ class AccountPlan:
     budget: AccountBudgetPlan | None = None
     # Shared layers this account owns and publishes.
     layers: tuple[LayerPlan, ...] = ()
+    network: NetworkPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -101,10 +103,15 @@ def plan_account(
     project: str,
     stack: str,
     *,
+    organization_id: str,
     execution_roles: tuple[RolePlan, ...] = (),
     layers: tuple[LayerPlan, ...] = (),
 ) -> AccountPlan:
-    """Plan one member account, with its roles and the shared layers it owns."""
+    """Plan one member account of the organization `organization_id`.
+
+    The account's execution roles and the shared layers it owns are planned at the
+    organization level and passed in.
+    """
     tags = {**account.tags, MANAGED_BY_TAG: f"{project}/{stack}"}
     return AccountPlan(
         name=account.name,
@@ -128,6 +135,7 @@ def plan_account(
         if account.budget is not None
         else None,
         layers=layers,
+        network=plan_network(account, organization_id),
     )
 
 
@@ -162,6 +170,7 @@ def plan_organization(
                 account,
                 project,
                 stack,
+                organization_id=organization.id,
                 execution_roles=roles.get(account.name, ()),
                 layers=layers.get(account.name, ()),
             )

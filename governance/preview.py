@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import io
 import json
 import logging
@@ -210,10 +211,18 @@ class _Mocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         account = self.accounts.get((args.typ, args.name)) or "000000000000"
         region = self.regions.get((args.typ, args.name)) or DEFAULT_MOCK_REGION
+        resource_id = computed_id(args.typ, args.name)
         state.update(
-            computed_outputs(args.typ, args.name, args.inputs, account, region=region)
+            computed_outputs(
+                args.typ,
+                args.name,
+                args.inputs,
+                account,
+                region=region,
+                resource_id=resource_id,
+            )
         )
-        return f"{args.name}-id", state
+        return resource_id, state
 
     def call(
         self, args: pulumi.runtime.MockCallArgs
@@ -224,15 +233,59 @@ class _Mocks(pulumi.runtime.Mocks):
         )
 
 
+# Id prefixes EC2 gives the resources of these types, and the resource type in
+# their ARNs. Example: vpce-0123456789abcdef0, arn:aws:ec2:...:vpc-endpoint/vpce-...
+EC2_IDS: dict[str, tuple[str, str | None]] = {
+    "aws:ec2/vpc:Vpc": ("vpc", "vpc"),
+    "aws:ec2/subnet:Subnet": ("subnet", "subnet"),
+    "aws:ec2/routeTable:RouteTable": ("rtb", "route-table"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": ("rtbassoc", None),
+    "aws:ec2/securityGroup:SecurityGroup": ("sg", "security-group"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": (
+        "sgr",
+        "security-group-rule",
+    ),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpce", "vpc-endpoint"),
+}
+
+
+def computed_id(type_token: str, name: str) -> str:
+    """Return a resource's id: EC2's form for EC2 types, else "<name>-id".
+
+    EC2 ids are the prefix and 17 hexadecimal digits taken from a hash of the type
+    and name, so every run gives the same id.
+    """
+    if type_token not in EC2_IDS:
+        return f"{name}-id"
+    prefix = EC2_IDS[type_token][0]
+    digest = hashlib.sha256(f"{type_token}/{name}".encode()).hexdigest()
+    return f"{prefix}-{digest[:17]}"
+
+
 def computed_outputs(
     type_token: str,
     name: str,
     inputs: dict[str, Any],
     account: str,
     region: str = DEFAULT_MOCK_REGION,
+    resource_id: str = "",
 ) -> dict[str, Any]:
     """Return the outputs AWS would compute for a resource, faked but well-formed."""
     partition = aws_formats.partition_of(region)
+    if type_token in EC2_IDS:
+        arn_type = EC2_IDS[type_token][1]
+        if arn_type is None:
+            return {}
+        outputs: dict[str, Any] = {
+            "arn": f"arn:{partition}:ec2:{region}:{account}:{arn_type}/{resource_id}"
+        }
+        if type_token.startswith("aws:vpc/securityGroup"):
+            outputs["securityGroupRuleId"] = resource_id
+        else:
+            outputs["ownerId"] = account
+        if type_token == "aws:ec2/vpcEndpoint:VpcEndpoint":
+            outputs["state"] = "available"
+        return outputs
     if type_token == "aws:sns/topic:Topic":
         return {
             "arn": aws_formats.sns_topic_arn(

@@ -71,10 +71,39 @@ def test_preview_text_lists_accounts(
     assert f"Total: {len(resources)} resources in 11 accounts" in lines
 
 
+def test_preview_text_shows_endpoint_costs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["preview", "--stack", "prod"]) == 0
+    out = capsys.readouterr().out
+    section = out[out.index("VPC endpoints, with an estimate") :]
+    assert (
+        "payments-dev (account 456789012345, eu-west-1): new VPC 10.40.0.0/16, "
+        "subnets in eu-west-1a, eu-west-1b\n"
+        "  security group vpc-endpoints-payments-dev: TCP 443 from 10.40.0.0/16 only\n"
+        "  + Gateway    com.amazonaws.eu-west-1.dynamodb  free\n"
+        "      policy: Allow * on * to principals of o-7k2m9x4q1z\n"
+        "  + Interface  com.amazonaws.eu-west-1.logs      2 zones x 730 h x $0.010, "
+        "private DNS: $14.60/month\n"
+    ) in section
+    assert (
+        "      policy: Allow secretsmanager:DescribeSecret, "
+        "secretsmanager:GetSecretValue on * to principals of o-7k2m9x4q1z\n"
+    ) in section
+    assert (
+        "  estimated: $87.60/month at $0.010 per endpoint and zone-hour "
+        "(us-east-1 price; eu-west-1 is not in the price table)\n"
+    ) in section
+    assert (
+        "Estimated total: $233.60/month for the interface endpoints of 6 accounts\n"
+    ) in section
+    assert "data processing (per GB) not included" in section
+
+
 def test_preview_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["preview", "--stack", "prod", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert set(document) == {"project", "stack", "resources", "outputs"}
+    assert set(document) == {"project", "stack", "resources", "outputs", "costs"}
     assert document["project"] == "org-governance"
     assert document["stack"] == "prod"
     for resource in document["resources"]:
@@ -86,6 +115,21 @@ def test_preview_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert provider["account"] == "567890123456"
     assert provider["inputs"]["region"] == "us-east-1"
+
+
+def test_preview_json_costs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["preview", "--stack", "prod", "--json"]) == 0
+    costs = json.loads(capsys.readouterr().out)["costs"]
+    assert costs["totalMonthlyUsd"] == 233.6
+    assert sorted(costs["accounts"]) == [
+        "orders-prod",
+        "orders-staging",
+        "payments-dev",
+        "payments-prod",
+        "payments-staging",
+        "shared-services",
+    ]
+    assert costs["accounts"]["shared-services"]["monthlyUsd"] == 87.6
 
 
 def test_preview_invalid_exits_two(

@@ -166,7 +166,7 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "accounts[2].regoin",
                 "unknown key",
                 'regoin: "eu-west-1"',
-                "one of budget, deploymentRoleName, email, id, name, "
+                "one of budget, deploymentRoleName, email, id, name, network, "
                 "organizationalUnit, region, tags",
                 "did you mean region?",
             )
@@ -181,8 +181,8 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "unknown key",
                 'defaultRegoin: "eu-west-1"',
                 "one of budget, defaultRegion, deploymentRoleName, id, "
-                "managementAccountId, managementRoleName, organizationalUnits, "
-                "quotas, rootId, tags",
+                "managementAccountId, managementRoleName, network, "
+                "organizationalUnits, quotas, rootId, tags",
                 "did you mean defaultRegion?",
             )
         ],
