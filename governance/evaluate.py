@@ -3,7 +3,7 @@
 `evaluate` decides a request against a trust policy the way IAM evaluates a
 resource-based policy: an explicit Deny wins, then any Allow, else the request is
 implicitly denied. It supports the constructs this program generates and the common
-ones around them; for anything else it raises `UnsupportedConstruct` rather than
+ones around them; for anything else it raises `UnsupportedConstructError` rather than
 guess. It decides the trust policy's side only: a principal in another account also
 needs its own identity policy to allow `sts:AssumeRole`.
 """
@@ -37,7 +37,7 @@ STRING_OPERATORS = {
 }
 
 
-class UnsupportedConstruct(Exception):
+class UnsupportedConstructError(Exception):
     """A policy construct the evaluator does not model, so it cannot decide."""
 
 
@@ -100,7 +100,7 @@ class Request:
 def _glob(pattern: str, value: str, ignore_case: bool = False) -> bool:
     # IAM wildcards: "*" any run of characters, "?" one character; nothing else.
     if "${" in pattern:
-        raise UnsupportedConstruct(f"policy variable in {pattern!r}")
+        raise UnsupportedConstructError(f"policy variable in {pattern!r}")
     regex = "".join(
         ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern
     )
@@ -132,7 +132,7 @@ def _value_match(base: str, pattern: str, value: str) -> bool:
         return _arn_match(pattern, value, like=True)
     if base == "Bool":
         return pattern.lower() == value.lower()
-    raise UnsupportedConstruct(f"condition operator {base}")
+    raise UnsupportedConstructError(f"condition operator {base}")
 
 
 def _as_list(value: Any) -> list[str]:
@@ -165,10 +165,10 @@ def _condition_holds(
         wants_absent = values[0].lower() == "true"
         return (present is None) == wants_absent
     if base not in STRING_OPERATORS:
-        raise UnsupportedConstruct(f"condition operator {operator}")
+        raise UnsupportedConstructError(f"condition operator {operator}")
     negated, _ = STRING_OPERATORS[base]
     if key.lower() in MULTIVALUED_KEYS and qualifier is None:
-        raise UnsupportedConstruct(
+        raise UnsupportedConstructError(
             f"single-valued operator {operator} on multivalued key {key}"
         )
 
@@ -194,7 +194,7 @@ def _principal_matches(principal: Any, request: Request) -> bool:
     if principal == "*":
         return True
     if not isinstance(principal, Mapping):
-        raise UnsupportedConstruct(f"principal {principal!r}")
+        raise UnsupportedConstructError(f"principal {principal!r}")
     for kind, entries in principal.items():
         if kind != "AWS":
             # Service, Federated and CanonicalUser principals are never an IAM role.
@@ -231,9 +231,9 @@ def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
 def statement_applies(statement: Mapping[str, Any], request: Request) -> bool:
     """Say whether a statement's principal, action and conditions all match."""
     if "NotPrincipal" in statement:
-        raise UnsupportedConstruct("NotPrincipal")
+        raise UnsupportedConstructError("NotPrincipal")
     if "Resource" in statement or "NotResource" in statement:
-        raise UnsupportedConstruct("Resource in a trust policy")
+        raise UnsupportedConstructError("Resource in a trust policy")
     if not _principal_matches(statement.get("Principal"), request):
         return False
     if not _action_matches(statement, request.action):
@@ -249,20 +249,20 @@ def statement_applies(statement: Mapping[str, Any], request: Request) -> bool:
 def evaluate(document: Mapping[str, Any], request: Request) -> Decision:
     """Decide a request against a trust policy.
 
-    Raises UnsupportedConstruct for a construct it does not model, even in a
+    Raises UnsupportedConstructError for a construct it does not model, even in a
     statement that would not apply, because it cannot tell without modelling it.
     """
     statements = document.get("Statement", [])
     if isinstance(statements, Mapping):
         statements = [statements]
     if document.get("Version") != "2012-10-17":
-        raise UnsupportedConstruct(f"policy version {document.get('Version')!r}")
+        raise UnsupportedConstructError(f"policy version {document.get('Version')!r}")
     allowed = False
     denied = False
     for statement in statements:
         effect = statement.get("Effect")
         if effect not in ("Allow", "Deny"):
-            raise UnsupportedConstruct(f"effect {effect!r}")
+            raise UnsupportedConstructError(f"effect {effect!r}")
         if statement_applies(statement, request):
             if effect == "Deny":
                 denied = True
@@ -275,7 +275,7 @@ def evaluate(document: Mapping[str, Any], request: Request) -> Decision:
 
 @dataclass(frozen=True)
 class Grant:
-    """Who a statement lets assume a role, with which actions, under which conditions."""
+    """One statement: who may assume the role, how, and under which conditions."""
 
     sid: str
     effect: str

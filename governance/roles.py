@@ -200,7 +200,10 @@ class TrustedPrincipalConfig(Model):
 
 
 class StatementConfig(Model):
-    """An inline permission statement; `{account}`, `{region}`, `{partition}` resolve."""
+    """An inline permission statement, with placeholders resolved per account.
+
+    `{account}`, `{region}` and `{partition}` become the target account's values.
+    """
 
     sid: Sid | None = None
     effect: Literal["Allow", "Deny"] = "Allow"
@@ -354,8 +357,8 @@ def _trust_entry(
                     "partner account is in the organization",
                     show(entry.partner_account_id),
                     "the id of an account outside the organization",
-                    f"write account: {member.name if member else entry.partner_account_id} "
-                    "with the roles it may use",
+                    f"write account: {member.name if member else 'the id'} with the "
+                    "roles it may use",
                 )
             )
             return None
@@ -367,7 +370,8 @@ def _trust_entry(
                     show(entry.partner_account_id),
                     "a role definition with externalId set as a secret",
                     "agree an external id with the partner and set it with "
-                    "`pulumi config set --secret --path 'executionRoles[N].externalId' VALUE`",
+                    "`pulumi config set --secret --path "
+                    f"'{path.split('.')[0]}.externalId' VALUE`",
                 )
             )
             return None
@@ -447,7 +451,8 @@ def _statement_template(
                     show(resource),
                     '"*", an ARN, or "service:resource" for the target account and '
                     "region; placeholders {account}, {region}, {partition}",
-                    "for example dynamodb:table/shared-* or arn:{partition}:s3:::bucket/*",
+                    "for example dynamodb:table/shared-* or "
+                    "arn:{partition}:s3:::bucket/*",
                 )
             )
         else:
@@ -601,10 +606,12 @@ def _check_unique_names(
                 problems.append(
                     Problem(
                         f"executionRoles[{index}].name",
-                        f"role name already used in account {account} (IAM compares role names ignoring case)",
+                        f"role name already used in account {account} "
+                        "(IAM compares role names ignoring case)",
                         show(config.name),
                         "a role name unique in each target account",
-                        f"rename it; executionRoles[{seen[key]}] already creates it there",
+                        f"rename it; executionRoles[{seen[key]}] already creates it "
+                        "there",
                     )
                 )
                 break

@@ -32,6 +32,7 @@ from governance.roles import ExecutionRole, TrustEntry
 ASSUME_ROLE = "sts:AssumeRole"
 TAG_SESSION = "sts:TagSession"
 SET_SOURCE_IDENTITY = "sts:SetSourceIdentity"
+INLINE_LIMIT = aws_formats.INLINE_POLICIES_PER_ROLE_LENGTH
 
 
 @dataclass(frozen=True)
@@ -249,16 +250,17 @@ def plan_role(
     inline = permission_policy(role, account.id, account.region, account.partition)
     if inline is not None:
         size = policy.size_without_whitespace(inline)
-        if size > aws_formats.INLINE_POLICIES_PER_ROLE_LENGTH:
+        if size > INLINE_LIMIT:
             problems.append(
                 Problem(
                     f"{path}.statements",
                     f"inline policy of role {role.name} in account {account.name} is "
                     f"{size:,} characters without whitespace, over IAM's quota",
                     f"{size:,} characters",
-                    f"at most {aws_formats.INLINE_POLICIES_PER_ROLE_LENGTH:,} characters for all "
-                    "inline policies of a role",
-                    "move statements into a customer managed policy and list it in managedPolicyArns",
+                    f"at most {INLINE_LIMIT:,} characters for all inline policies of "
+                    "a role",
+                    "move statements into a customer managed policy and list it in "
+                    "managedPolicyArns",
                 )
             )
             return None
@@ -294,7 +296,8 @@ def check_role_quotas(
                 f"{size:,} characters",
                 f"at most {quota:,} characters (organization.quotas.trustPolicyLength)",
                 "trust a unit in place of many accounts, or raise the IAM quota "
-                "'Role trust policy length' and set organization.quotas.trustPolicyLength",
+                "'Role trust policy length' and set "
+                "organization.quotas.trustPolicyLength",
             )
         )
     count = len(role.managed_policy_arns)
