@@ -208,17 +208,27 @@ OrganizationalUnitId = Annotated[
         )
     ),
 ]
-RoleName = Annotated[
-    str,
-    BeforeValidator(
-        _pattern_check(
-            "IAM role name",
-            aws_formats.ROLE_NAME,
-            '1-64 characters from letters, digits and "+=,.@_-"',
-            "shorten the name or remove the other characters",
+
+
+def check_role_name(value: Any) -> str:
+    """Accept an IAM role name; say when it is too long apart from bad characters."""
+    allowed = '1-64 characters from letters, digits and "+=,.@_-"'
+    if not isinstance(value, str):
+        raise invalid("IAM role name is not a string", allowed, "quote the name")
+    if len(value) > aws_formats.ROLE_NAME_MAX_LENGTH:
+        raise invalid(
+            f"IAM role name has {len(value)} characters, over IAM's limit of 64",
+            allowed,
+            "shorten the name",
         )
-    ),
-]
+    if not aws_formats.ROLE_NAME.match(value):
+        raise invalid(
+            "invalid IAM role name", allowed, "remove spaces and other characters"
+        )
+    return value
+
+
+RoleName = Annotated[str, BeforeValidator(check_role_name)]
 AccountName = Annotated[
     str,
     BeforeValidator(

@@ -7,6 +7,7 @@ current as the pinned parliament release.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 
@@ -86,6 +87,18 @@ def known_condition_key(key: str) -> bool:
     return any(
         _template_match(template, key) for template in _service_keys().get(prefix, ())
     )
+
+
+def close_condition_keys(key: str) -> list[str]:
+    """Return up to three known condition keys that look like a mistyped one."""
+    prefix = key.split(":", 1)[0].lower()
+    candidates = [
+        name for name in parliament_statement.GLOBAL_CONDITION_KEYS if "*" not in name
+    ]
+    candidates += [
+        template for template in _service_keys().get(prefix, ()) if "${" not in template
+    ]
+    return difflib.get_close_matches(key, sorted(set(candidates)), n=3, cutoff=0.8)
 
 
 def unknown_action(action: str) -> str | None:

@@ -483,7 +483,11 @@ def _statement_template(
                         "unknown condition key",
                         show(key),
                         "a global key (aws:...) or a key of the service it names",
-                        "check the key in the Service Authorization Reference",
+                        suggest(
+                            key,
+                            iam_catalog.close_condition_keys(key),
+                            "check the key in the Service Authorization Reference",
+                        ),
                     )
                 )
     if failed:
