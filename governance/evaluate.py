@@ -1,4 +1,4 @@
-"""Who can assume a role: an evaluator for trust policies, and a summary of each.
+"""Trust policy evaluation: an IAM-style evaluator, and a summary of each policy.
 
 `evaluate` decides a request against a trust policy the way IAM evaluates a
 resource-based policy: an explicit Deny wins, then any Allow, else the request is
@@ -51,7 +51,7 @@ class Decision(enum.Enum):
 
 @dataclass(frozen=True)
 class Request:
-    """An `sts:AssumeRole` call (or a companion action) as the trust policy sees it.
+    """An `sts:AssumeRole` call (or a companion action), with its request context.
 
     `principal_arn` is the caller's IAM role ARN, for example
     arn:aws:iam::123456789012:role/ci/deployer. `organization_id` and `org_paths`
@@ -101,9 +101,15 @@ def _glob(pattern: str, value: str, ignore_case: bool = False) -> bool:
     # IAM wildcards: "*" any run of characters, "?" one character; nothing else.
     if "${" in pattern:
         raise UnsupportedConstructError(f"policy variable in {pattern!r}")
-    regex = "".join(
-        ".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern
-    )
+    parts = []
+    for character in pattern:
+        if character == "*":
+            parts.append(".*")
+        elif character == "?":
+            parts.append(".")
+        else:
+            parts.append(re.escape(character))
+    regex = "".join(parts)
     flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
     return re.fullmatch(regex, value, flags) is not None
 
@@ -210,7 +216,7 @@ def _principal_matches(principal: Any, request: Request) -> bool:
                     return True
                 if parts[5].startswith("role/") and entry == request.principal_arn:
                     return True
-            # Anything else, a dead unique id (AROA...) among them, matches nobody.
+            # Any other entry matches no caller, a dead unique id (AROA...) included.
     return False
 
 

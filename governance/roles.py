@@ -1,6 +1,6 @@
 """Cross-account execution roles: configuration models and their validation.
 
-`executionRoles` lists role definitions. Each says which accounts get the role
+`executionRoles` lists role definitions. Each names the accounts that get the role
 (`targets`), who may assume it (`trustedPrincipals`), under which conditions, and
 what it may do (managed policies and inline statements). `resolve_roles` checks the
 references against the organization and returns `ExecutionRole`s that the trust
@@ -165,7 +165,7 @@ ConditionValue = Text | list[Text] | StrictBool | int
 
 
 class TrustedPrincipalConfig(Model):
-    """Who may assume a role: roles in an account or unit, or a partner account."""
+    """A trusted principal: roles in an account or a unit, or a partner account."""
 
     account: Text | None = None
     organizational_unit: UnitName | None = None
@@ -258,7 +258,7 @@ class ExecutionRoleConfig(Model):
 class TrustEntry:
     """One trusted principal, resolved: its accounts, its unit path, its roles.
 
-    `kind` is "account", "unit" or "partner". `roles` holds trusted role patterns
+    `kind` is "account", "unit" or "partner". `roles` contains trusted role patterns
     ("name", "path/name", "path/*"); it is empty only for a partner account that is
     trusted whole.
     """

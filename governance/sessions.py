@@ -4,7 +4,7 @@ Application code in a member account uses `execution_role_session` to call AWS i
 another account through the execution role this program created there. The
 session calls `sts:AssumeRole` with the external id and a session name that names
 the caller, and botocore refreshes the credentials before they expire, so a
-long-running process never holds expired ones.
+long-running process keeps working past the first hour.
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 A trust policy grants `sts:AssumeRole` to exactly the principals a role definition
 names. Principals inside the organization are written as their account
-(`arn:aws:iam::ID:root`) narrowed by `aws:PrincipalArn` to the named roles and by
-`aws:PrincipalOrgID`, never as role ARNs: IAM rejects a policy naming a role that
-does not exist yet (`MalformedPolicyDocument: Invalid principal`) and keeps a
-deleted role's unique id (`AROA...`) after the role is recreated. Units add
+(`arn:aws:iam::ID:root`), narrowed by `aws:PrincipalArn` to the named roles and by
+`aws:PrincipalOrgID`. They are never written as role ARNs, because IAM rejects a
+policy naming a role that does not exist yet (`MalformedPolicyDocument: Invalid
+principal`) and keeps a deleted role's unique id (`AROA...`) after the role is
+recreated. Units add
 `aws:PrincipalOrgPaths`. Principals outside the organization always require
 `sts:ExternalId`.
 
