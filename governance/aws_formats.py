@@ -14,34 +14,34 @@ import botocore.loaders
 
 # Account id: exactly 12 decimal digits, leading zeros included.
 # Example: "012345678901".
-ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+ACCOUNT_ID = re.compile(r"^[0-9]{12}\Z")
 
 # Organization id: "o-" followed by 10 to 32 lowercase letters or digits.
 # Example: "o-a1b2c3d4e5".
-ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}\Z")
 
 # Organization root id: "r-" followed by 4 to 32 lowercase letters or digits.
 # Example: "r-ab12".
-ROOT_ID = re.compile(r"^r-[0-9a-z]{4,32}$")
+ROOT_ID = re.compile(r"^r-[0-9a-z]{4,32}\Z")
 
 # Organizational unit id: "ou-", 4 to 32 characters of the root id, "-", then 8 to 32
 # lowercase letters or digits. Example: "ou-ab12-cd34ef56".
-ORGANIZATIONAL_UNIT_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+ORGANIZATIONAL_UNIT_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}\Z")
 
 # IAM role name: 1 to 64 characters from letters, digits and "+=,.@_-". IAM compares
 # role names without regard to case. Example: "OrganizationAccountAccessRole".
-ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
+ROLE_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}\Z")
 ROLE_NAME_MAX_LENGTH = 64
 
 # STS role session name: 2 to 64 characters from letters, digits and "=,.@_-".
 # Example: "org-governance-prod".
-ROLE_SESSION_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{2,64}$")
+ROLE_SESSION_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{2,64}\Z")
 
 # Account name as used in this program's resource names: letters, digits
 # and hyphens, starting with a letter, at most 32 characters, so that names built
 # from it stay within the 64 characters of IAM role names and budget names.
 # Example: "payments-prod".
-ACCOUNT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,31}$")
+ACCOUNT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,31}\Z")
 
 # Organizational unit name as used in this configuration: the same rule as account
 # names. Example: "workloads".
@@ -50,8 +50,8 @@ UNIT_NAME = ACCOUNT_NAME
 # Tag rules for IAM, Lambda, EC2 and Budgets: key 1-128 characters, value 0-256
 # characters, from letters, digits, spaces and "_.:/=+-@". The "aws:" prefix is
 # reserved for AWS. At most 50 tags per resource.
-TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
-TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}$")
+TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}\Z")
+TAG_VALUE = re.compile(r"^[\w .:/=+\-@]{0,256}\Z")
 RESERVED_TAG_PREFIX = "aws:"
 MAX_TAGS_PER_RESOURCE = 50
 
@@ -87,14 +87,14 @@ def role_arn(partition: str, account_id: str, role_name: str, path: str = "/") -
 
 # Role path: "/" or "/" + printable ASCII characters + "/", at most 512 characters.
 # Example: "/org-governance/".
-ROLE_PATH = re.compile(r"^(/|/[\x21-\x7E]{1,510}/)$")
+ROLE_PATH = re.compile(r"^(/|/[\x21-\x7E]{1,510}/)\Z")
 
 # Role description: at most 1000 characters of tab, newline and printable Latin-1.
-ROLE_DESCRIPTION = re.compile(r"^[\t\n\r\x20-\x7E\xA1-\xFF]{0,1000}$")
+ROLE_DESCRIPTION = re.compile(r"^[\t\n\r\x20-\x7E\xA1-\xFF]{0,1000}\Z")
 
 # sts:ExternalId: 2 to 1,224 characters from letters, digits and "+=,.@:/-"; STS
 # also accepts "_". Example: "d41d8cd98f00b204e9800998ecf8427e".
-EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$")
+EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_+=,.@:/-]{2,1224}\Z")
 
 # MaxSessionDuration of a role, in seconds: 1 hour to 12 hours.
 SESSION_DURATION_RANGE = (3600, 43200)
@@ -127,11 +127,11 @@ MAX_NOTIFICATION_THRESHOLD = 15_000_000_000_000
 # Budget name: 1-100 characters, neither ":" nor "\", and not containing "/action/"
 # (BudgetName pattern of the Budgets API). Budgets are identified by name, so a
 # new name replaces the budget. Example: "payments-prod-monthly-cost".
-BUDGET_NAME = re.compile(r"^(?!.*/action/)[^:\\]{1,100}$")
+BUDGET_NAME = re.compile(r"^(?!.*/action/)[^:\\]{1,100}\Z")
 
 # SNS topic name: 1-256 letters, digits, hyphens and underscores (standard topics).
 # Example: "payments-prod-budget-alarms".
-SNS_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+SNS_TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}\Z")
 
 # Cost Anomaly Detection: a subscription sends to at most 10 email addresses or to
 # one SNS topic, and its threshold values are numbers from 0 to 10,000,000,000
@@ -199,7 +199,7 @@ def sns_topic_arn(partition: str, region: str, account_id: str, name: str) -> st
 
 # Lambda layer name: 1 to 140 letters, digits, hyphens and underscores (the
 # PublishLayerVersion LayerName pattern). Example: "org-monitoring-v1".
-LAYER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,140}$")
+LAYER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,140}\Z")
 LAYER_NAME_MAX_LENGTH = 140
 
 # Lambda layer version description: at most 256 characters. LicenseInfo: at most 512.
@@ -250,7 +250,7 @@ LAYER_UNZIPPED_MAX_BYTES = 250 * 1024 * 1024
 
 # Statement id of a layer version permission: 1 to 100 letters, digits, hyphens and
 # underscores, unique within the version's policy. Example: "account-012345678901".
-STATEMENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+STATEMENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}\Z")
 
 # The only action a layer version permission may grant.
 LAYER_PERMISSION_ACTION = "lambda:GetLayerVersion"
@@ -270,14 +270,14 @@ def layer_version_arn(
 
 # VPC, subnet and route table ids: the prefix and 8 hexadecimal digits (resources
 # created before 2018) or 17. Example: "vpc-0123456789abcdef0".
-VPC_ID = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
-SUBNET_ID = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
-ROUTE_TABLE_ID = re.compile(r"^rtb-([0-9a-f]{8}|[0-9a-f]{17})$")
+VPC_ID = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})\Z")
+SUBNET_ID = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})\Z")
+ROUTE_TABLE_ID = re.compile(r"^rtb-([0-9a-f]{8}|[0-9a-f]{17})\Z")
 
 # Availability Zone name: the region's name followed by one letter. Local Zones
 # ("us-east-1-bos-1a") and Wavelength Zones have longer names and do not match.
 # Example: "eu-west-1a".
-AVAILABILITY_ZONE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$")
+AVAILABILITY_ZONE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]\Z")
 
 # IPv4 CIDR block of a VPC or a subnet: a prefix length from /16 to /28.
 # Example: "10.20.0.0/16".
@@ -289,11 +289,11 @@ ENDPOINT_POLICY_MAX_LENGTH = 20_480
 
 # IAM action in a policy: the service prefix, a colon and the action name, which
 # may hold the wildcards "*" and "?". Example: "secretsmanager:GetSecretValue".
-IAM_ACTION = re.compile(r"^([a-z0-9-]+):[A-Za-z0-9*?]+$")
+IAM_ACTION = re.compile(r"^([a-z0-9-]+):[A-Za-z0-9*?]+\Z")
 
 # ARN: "arn", partition, service, region (may be empty), account (may be empty)
 # and the resource. Example: "arn:aws:s3:::example-bucket/*".
-ARN = re.compile(r"^arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:[0-9a-z-]*:.+$")
+ARN = re.compile(r"^arn:[a-z-]+:[a-z0-9-]+:[a-z0-9-]*:[0-9a-z-]*:.+\Z")
 
 # Partitions whose AWS services name their VPC endpoint services
 # "com.amazonaws.<region>.<service>". In aws-cn many are "cn.com.amazonaws...".

@@ -49,7 +49,7 @@ CONDITION_OPERATORS = frozenset(
 )
 
 # An action is "service:Action" with letters, digits and "*" wildcards, or "*".
-ACTION = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$")
+ACTION = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)\Z")
 
 
 def known_operator(operator: str) -> bool:

@@ -40,12 +40,12 @@ if TYPE_CHECKING:
 # Semantic version as semver.org defines its core: three whole numbers without
 # leading zeros. Pre-release and build suffixes are not accepted, because the
 # version must map to one layer name and one description.
-SEMANTIC_VERSION = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+SEMANTIC_VERSION = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\Z")
 
 # Layer name in this configuration: letters, digits, hyphens and underscores,
 # starting with a letter, at most 64 characters, so that `<name>-v<MAJOR>` stays
 # within Lambda's 140 characters. Example: "org-monitoring".
-LAYER_CONFIG_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+LAYER_CONFIG_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}\Z")
 
 
 def layer_name(name: str, version: str) -> str:

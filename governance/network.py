@@ -75,7 +75,7 @@ SERVICES: Mapping[str, ServiceInfo] = {
 }
 
 # Endpoint name: part of resource names and the key of the stack output.
-ENDPOINT_NAME = re.compile(r"^[a-z][a-z0-9.-]{0,39}$")
+ENDPOINT_NAME = re.compile(r"^[a-z][a-z0-9.-]{0,39}\Z")
 
 
 def check_service(value: Any) -> str:

@@ -32,7 +32,7 @@ from governance.problems import Problem, show
 
 # A trusted role inside an account: a role name ("deployer"), a name under a path
 # ("ci/deployer" for the role at path /ci/), or every role under a path ("ci/*").
-TRUSTED_ROLE = re.compile(r"^([A-Za-z0-9+=,.@_-]+/)*([A-Za-z0-9+=,.@_-]{1,64}|\*)$")
+TRUSTED_ROLE = re.compile(r"^([A-Za-z0-9+=,.@_-]+/)*([A-Za-z0-9+=,.@_-]{1,64}|\*)\Z")
 
 # Placeholders an inline statement may use; each is resolved per target account.
 PLACEHOLDERS = ("account", "region", "partition")
@@ -51,11 +51,11 @@ GLOBAL_SERVICES = {
 # managed policy of the target account, written with the {account} placeholder.
 MANAGED_POLICY_ARN = re.compile(
     r"^arn:(\{partition\}|aws|aws-cn|aws-us-gov):iam::(aws|\{account\}|[0-9]{12}):"
-    r"policy/([\x21-\x7E]+/)*[A-Za-z0-9+=,.@_-]{1,128}$"
+    r"policy/([\x21-\x7E]+/)*[A-Za-z0-9+=,.@_-]{1,128}\Z"
 )
 
 # Sid: letters and digits only, as IAM requires in a policy's statement id.
-SID = re.compile(r"^[A-Za-z0-9]{1,128}$")
+SID = re.compile(r"^[A-Za-z0-9]{1,128}\Z")
 
 
 def _check_external_id(value: Any) -> str:

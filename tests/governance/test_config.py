@@ -120,6 +120,19 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
         ],
     ),
     (
+        "account id with trailing newline",
+        [set_key("accounts.0.id", "210987654321\n")],
+        [
+            Problem(
+                "accounts[0].id",
+                "account id must contain digits only",
+                '"210987654321\\n"',
+                ID_ALLOWED,
+                ID_FIX,
+            )
+        ],
+    ),
+    (
         "duplicate account name ignoring case",
         [set_key("accounts.3.name", "Shared-Services")],
         [
