@@ -239,8 +239,9 @@ def _diff_role(
             _document(old, PERMISSION_POLICY), _document(new, PERMISSION_POLICY)
         )
     )
-    if not items and _documents(old) != _documents(new):
-        items.append((CHANGED, "ROLE_CHANGED", "role changed"))
+    # Nothing else is reported: two trust policies with the same grants mean the
+    # same, whatever their principal form (a role ARN, or its account narrowed by
+    # aws:PrincipalArn) or statement ids.
     return items
 
 
@@ -813,11 +814,15 @@ def _describe_notification(notification: Mapping[str, Any]) -> str:
     )
 
 
-def _recipients(notification: Mapping[str, Any]) -> str:
+def _recipient_set(notification: Mapping[str, Any]) -> list[str]:
     recipients = list(notification.get("emails") or [])
     if notification.get("snsTopic"):
         recipients.append("the alarm topic")
-    return _joined(recipients) or "nobody"
+    return recipients
+
+
+def _recipients(notification: Mapping[str, Any]) -> str:
+    return _joined(_recipient_set(notification)) or "nobody"
 
 
 def _notification_key(notification: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -894,13 +899,25 @@ def _diff_budget(
         )
     for key in sorted(set(old_notifications) & set(new_notifications)):
         old_item, new_item = old_notifications[key], new_notifications[key]
-        if _recipients(old_item) != _recipients(new_item):
+        described = _describe_notification(new_item)
+        before_recipients = _recipient_set(old_item)
+        after_recipients = _recipient_set(new_item)
+        gained = [item for item in after_recipients if item not in before_recipients]
+        lost = [item for item in before_recipients if item not in after_recipients]
+        if gained:
             items.append(
                 (
-                    CHANGED,
-                    "NOTIFICATION_RECIPIENTS_CHANGED",
-                    f"notification {_describe_notification(new_item)} recipients "
-                    f"changed from {_recipients(old_item)} to {_recipients(new_item)}",
+                    ADDED,
+                    "NOTIFICATION_RECIPIENT_ADDED",
+                    f"notification {described} now also notifies {_joined(gained)}",
+                )
+            )
+        if lost:
+            items.append(
+                (
+                    REMOVED,
+                    "NOTIFICATION_RECIPIENT_REMOVED",
+                    f"notification {described} no longer notifies {_joined(lost)}",
                 )
             )
     return items

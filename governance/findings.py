@@ -352,9 +352,11 @@ def _trust_statement(
                 "allows everyone but the principals listed",
             )
         )
-    principals = access.as_list((statement.get("Principal") or {}).get("AWS"))
-    if statement.get("Principal") == "*":
-        principals = ["*"]
+    principal_field = statement.get("Principal")
+    if isinstance(principal_field, Mapping):
+        principals = access.as_list(principal_field.get("AWS"))
+    else:
+        principals = access.as_list(principal_field)
     for principal in principals:
         if access.is_dead(principal):
             found.append(

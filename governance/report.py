@@ -176,7 +176,8 @@ def format_snapshot_check(
     if not difference:
         return f"snapshot {directory} is current"
     count = len(difference.missing) + len(difference.extra) + len(difference.changed)
-    lines = [f"snapshot {directory} is out of date: {_plural(count, 'file')} differ"]
+    verb = "differs" if count == 1 else "differ"
+    lines = [f"snapshot {directory} is out of date: {_plural(count, 'file')} {verb}"]
     lines.extend(f"  changed: {path}" for path in difference.changed)
     lines.extend(f"  missing: {path}" for path in difference.missing)
     lines.extend(f"  no longer generated: {path}" for path in difference.extra)
