@@ -6,9 +6,10 @@ decides on:
 
 - accounts added (onboarding) or removed (offboarding), roles added or removed;
 - per role, each effective principal that gained or lost the ability to assume
-  it, with its conditions; conditions added, removed or changed, where dropping an
-  external id, an MFA requirement or an organization condition is a weakening;
-  actions, managed policies, permissions boundary, path and session duration;
+  it, with its conditions. Conditions added, removed or changed, where dropping
+  an external id, an MFA requirement or an organization condition is a
+  weakening. Actions, managed policies, permissions boundary, path and session
+  duration;
 - inline permission statements added, removed or changed;
 - layer sharing gained or lost, per account or organization;
 - endpoint policies widened or narrowed, endpoints added or removed;
@@ -71,7 +72,7 @@ _WEAKENING_KEYS = {
     ),
 }
 _OPERATORS = {"GREATER_THAN": ">", "LESS_THAN": "<", "EQUAL_TO": "="}
-# Where the principals go in a change shared by several principals of one role.
+# Placeholder for the principals of a change shared by several principals.
 PRINCIPALS = "{principals}"
 
 
@@ -111,7 +112,7 @@ _Item = tuple[str, str, str]
 
 
 class _Context:
-    """What every comparison needs: account names and the partition."""
+    """Account names and partitions, which every comparison needs."""
 
     def __init__(self, base: PolicySet, now: PolicySet) -> None:
         self.names = {**base.account_names(), **now.account_names()}
@@ -209,8 +210,9 @@ def _diff_role(
 ) -> list[_Item]:
     if not new:
         return [(REMOVED, "ROLE_REMOVED", "role removed")]
+
     items: list[_Item] = []
-    old_settings = _document(old, ROLE)
+    old_settings = _document(old, ROLE) or {}
     new_settings = _document(new, ROLE) or {}
     if not old:
         items.append(
@@ -221,6 +223,7 @@ def _diff_role(
                 f"{new_settings.get('maxSessionDuration', 3600)} s",
             )
         )
+
     partition = context.partitions.get(account_id, "aws")
     items.extend(
         _grant_changes(
@@ -230,10 +233,7 @@ def _diff_role(
             role=True,
         )
     )
-    if old_settings is not None:
-        items.extend(_settings_changes(old_settings, new_settings))
-    else:
-        items.extend(_settings_changes({}, new_settings))
+    items.extend(_settings_changes(old_settings, new_settings))
     items.extend(
         _statement_changes(
             _document(old, PERMISSION_POLICY), _document(new, PERMISSION_POLICY)
@@ -431,6 +431,7 @@ def _access_changes(
 ) -> list[tuple[str, str, str]]:
     """List what changed for one principal; `{principals}` is filled in later."""
     details: list[tuple[str, str, str]] = []
+
     actions_before, conditions_before = set(before[0]), set(before[1])
     actions_after, conditions_after = set(after[0]), set(after[1])
     gained = sorted(actions_after - actions_before)
@@ -447,6 +448,7 @@ def _access_changes(
                 f"{{principals}} may no longer {_joined(lost)}",
             )
         )
+
     removed = {(c.name, c.operator): c for c in conditions_before - conditions_after}
     added = {(c.name, c.operator): c for c in conditions_after - conditions_before}
     for pair in sorted(set(removed) & set(added)):
@@ -464,6 +466,7 @@ def _access_changes(
                 f"{_value(old)} to {_value(new)} for {{principals}}",
             )
         )
+
     for condition in sorted(removed.values()):
         code, text = _WEAKENING_KEYS.get(
             condition.name, ("CONDITION_REMOVED", "condition {} removed")
@@ -864,6 +867,7 @@ def _diff_budget(
                 f"{after['limitUsd']} USD",
             )
         )
+
     if before.get("service") != after.get("service"):
         items.append(
             (
@@ -873,6 +877,7 @@ def _diff_budget(
                 f"{after.get('service') or 'none'}",
             )
         )
+
     old_notifications = {
         _notification_key(item): item for item in before.get("notifications") or []
     }
@@ -897,6 +902,7 @@ def _diff_budget(
                 f"notification {_describe_notification(item)} removed",
             )
         )
+
     for key in sorted(set(old_notifications) & set(new_notifications)):
         old_item, new_item = old_notifications[key], new_notifications[key]
         described = _describe_notification(new_item)

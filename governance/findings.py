@@ -34,7 +34,7 @@ from governance.policy_set import (
 # A trust policy at or above this share of its quota is reported as near it, so a
 # few more trusted principals do not fail `pulumi up` unannounced.
 NEAR_QUOTA_SHARE = 0.9
-# Longest session that needs no comment: 4 hours.
+# Maximum session duration that needs no comment: 4 hours.
 LONG_SESSION_SECONDS = 4 * 3600
 
 # AWS managed policies that grant (nearly) everything, with what they allow.
@@ -54,7 +54,7 @@ SOURCE_KEYS = frozenset({"aws:sourceaccount", "aws:sourcearn", "aws:sourceowner"
 
 
 class Severity(enum.IntEnum):
-    """How serious a finding is; a higher value is more serious."""
+    """The seriousness of a finding: a higher value is more serious."""
 
     SUGGESTION = 1
     WARNING = 2

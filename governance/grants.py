@@ -1,4 +1,4 @@
-"""Who a resource policy lets in: each statement as grants to effective principals.
+"""Grants of a resource policy: each statement as access for effective principals.
 
 A trust policy this program generates names accounts (`arn:aws:iam::ID:root`) and
 narrows them to roles with an `aws:PrincipalArn` condition, while a policy written
@@ -56,7 +56,7 @@ class Condition:
 
 @dataclass(frozen=True, order=True)
 class Grant:
-    """What one statement grants one effective principal.
+    """The access one statement grants one effective principal.
 
     `statement` is the statement's Sid, or `Statement[<index>]` without one.
     """
@@ -96,10 +96,15 @@ def statement_name(statement: Mapping[str, Any], index: int) -> str:
 
 def glob_match(pattern: str, value: str) -> bool:
     """Match IAM wildcards: `*` any run of characters, `?` exactly one."""
-    regex = "".join(
-        ".*" if character == "*" else "." if character == "?" else re.escape(character)
-        for character in pattern
-    )
+    parts = []
+    for character in pattern:
+        if character == "*":
+            parts.append(".*")
+        elif character == "?":
+            parts.append(".")
+        else:
+            parts.append(re.escape(character))
+    regex = "".join(parts)
     return re.fullmatch(regex, value, re.DOTALL) is not None
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from governance import aws_formats, policy
 from governance.problems import SECRET_MASK
 
-# What each kind of entry holds. Role settings and budgets are not IAM policies,
+# Kinds of entry. Role settings and budgets are not IAM policies,
 # but the diff needs them (session duration, managed policies, budget limits).
 ROLE = "role"
 TRUST_POLICY = "trust-policy"
@@ -49,7 +49,7 @@ UNIQUE_ID = re.compile(r"^(AROA|AIDA|AGPA)[A-Z0-9]{12,}$")
 
 @dataclass(frozen=True, order=True)
 class AccountInfo:
-    """A member account as a policy set knows it."""
+    """A member account: its name, id and region."""
 
     name: str
     id: str
@@ -99,7 +99,7 @@ class PolicyEntry:
 class PolicySet:
     """Every entry of one stack from one source, with the accounts it covers.
 
-    `source` says where the set comes from, for example `snapshot policies/prod`.
+    `source` names where the set comes from, for example `snapshot policies/prod`.
     `management_account_id` and the accounts' ids are the accounts inside the
     organization, as far as this set knows them.
     """

@@ -66,7 +66,7 @@ class SnapshotDifference:
 
 @dataclass(frozen=True)
 class SnapshotWrite:
-    """What `write` did: files written (new or changed) and stale files removed."""
+    """The outcome of `write`: files written (new or changed), stale files removed."""
 
     written: tuple[str, ...] = field(default_factory=tuple)
     removed: tuple[str, ...] = field(default_factory=tuple)
@@ -124,7 +124,7 @@ def budget_document(
 
     Each notification has `notificationType`, `comparisonOperator`, `threshold`
     (text, as the Budgets API writes amounts), `thresholdType`, `emails` and
-    `snsTopic`; they are sorted so that their order in the source does not matter.
+    `snsTopic`. They are sorted, so their order in the source does not matter.
     """
     return {
         "name": name,

@@ -4,7 +4,7 @@
 deployment whose `resources` list every resource with its `urn`, `type`,
 `inputs`, `outputs` and a `provider` reference (`<provider urn>::<provider id>`).
 This program gives each account its own `aws` provider whose `allowedAccountIds`
-names the account, so the provider reference of a resource says which account it
+names the account, so the provider reference of a resource names the account it
 lives in, and the provider's name is the account's name.
 
 Outputs are read before inputs, because they hold what AWS returned at the last
@@ -53,7 +53,9 @@ from governance.snapshot import budget_document, notification_document, role_set
 # The signature key and value that mark a secret in a Pulumi checkpoint.
 SECRET_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
-# The only deployment layout this reader knows (`pulumi stack export` since 2019).
+# The only deployment layout this reader accepts (`pulumi stack export` since 2019).
+# NOTE: written from Pulumi's version 3 checkpoint format and pulumi-aws 7's
+# property names; no export of this program from a real deployment was compared.
 DEPLOYMENT_VERSION = 3
 
 PROVIDER_TYPE = "pulumi:providers:aws"
@@ -160,7 +162,7 @@ class _Reader:
 def read_export(path: Path) -> PolicySet:
     """Read a `pulumi stack export` file into a policy set.
 
-    Raises ConfigError when the file is not a version 3 export or holds a policy
+    Raises ConfigError when the file is not a version 3 export or contains a policy
     that is encrypted or invalid.
     """
     try:

@@ -262,7 +262,7 @@ def git(directory: Path, *arguments: str) -> None:
 
 def test_diff_against_git_revision(tmp_path: Path, capsys) -> None:
     # The base runs its own code in a temporary worktree of a repository that
-    # holds a copy of this project; the working tree then trusts one more account.
+    # contains a copy of this project. The working tree trusts one more account.
     project = tmp_path / "project"
     shutil.copytree(
         PROJECT_DIR,
@@ -271,11 +271,13 @@ def test_diff_against_git_revision(tmp_path: Path, capsys) -> None:
             ".git", "venv", ".venv", "__pycache__", ".*cache", "tests"
         ),
     )
+
     git(project, "init", "--quiet")
     git(project, "add", "-A")
     git(project, "commit", "--quiet", "-m", "base")
     stack = project / "Pulumi.prod.yaml"
     stack.write_text(changed_stack(tmp_path, "trust one more account").read_text())
+
     status, out, _ = run(
         capsys,
         "diff",

@@ -16,7 +16,7 @@ from governance.stack_config import read_stack
 from tests.conftest import PROJECT_DIR
 from tests.governance.review_helpers import SMALL_STACK, STACK_EXPORT, policies
 
-# The external id the fixture holds in plaintext, as `--show-secrets` writes it.
+# The external id the fixture contains in plaintext, as `--show-secrets` writes it.
 REAL_EXTERNAL_ID = "d41d8cd98f00b204e9800998ecf8427e"
 PAYMENTS = "payments-prod (012345678901)"
 
