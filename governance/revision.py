@@ -107,12 +107,41 @@ def policy_set_at(project_dir: Path, revision: str, stack: str) -> PolicySet:
 def _snapshot_in(
     project: Path, out: Path, revision: str, commit: str, stack: str
 ) -> PolicySet:
+    try:
+        done = _run_snapshot(project, out, stack)
+    except subprocess.TimeoutExpired:
+        raise _base_problem(
+            revision,
+            f"the snapshot of stack {stack} at revision {commit[:12]} timed out "
+            f"after {SNAPSHOT_TIMEOUT} s",
+            "run `python -m governance policies` at that revision to see why",
+        ) from None
+    if done.returncode == EXIT_INVALID and "invalid choice: 'policies'" in done.stderr:
+        raise _base_problem(
+            revision,
+            f"revision {commit[:12]} predates the `policies` command",
+            "compare with a later revision, or with a snapshot directory",
+        )
+    if done.returncode != 0:
+        first = done.stderr.strip().splitlines()[:1]
+        raise _base_problem(
+            revision,
+            f"the snapshot of stack {stack} at revision {commit[:12]} failed "
+            f"(exit status {done.returncode}): {' '.join(first)}",
+            "run `python -m governance policies` at that revision to see why",
+        )
+    return snapshot.read(out, source=f"git revision {revision} ({commit[:12]})")
+
+
+def _run_snapshot(
+    project: Path, out: Path, stack: str
+) -> subprocess.CompletedProcess[str]:
     # The base's own package must be imported, not this one: run it from its
     # directory without this process's PYTHONPATH.
     environment = {
         key: value for key, value in os.environ.items() if key != "PYTHONPATH"
     }
-    done = subprocess.run(
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -130,18 +159,3 @@ def _snapshot_in(
         check=False,
         timeout=SNAPSHOT_TIMEOUT,
     )
-    if done.returncode == EXIT_INVALID and "invalid choice: 'policies'" in done.stderr:
-        raise _base_problem(
-            revision,
-            f"revision {commit[:12]} predates the `policies` command",
-            "compare with a later revision, or with a snapshot directory",
-        )
-    if done.returncode != 0:
-        first = done.stderr.strip().splitlines()[:1]
-        raise _base_problem(
-            revision,
-            f"the snapshot of stack {stack} at revision {commit[:12]} failed "
-            f"(exit status {done.returncode}): {' '.join(first)}",
-            "run `python -m governance policies` at that revision to see why",
-        )
-    return snapshot.read(out, source=f"git revision {revision} ({commit[:12]})")
