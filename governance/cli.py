@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from governance import config, layer_lock, policy
+from governance import config, layer_lock, policy, report, review
 from governance.endpoint_costs import (
     BASIS,
     HOURS_PER_MONTH,
@@ -22,6 +22,7 @@ from governance.endpoint_costs import (
     CostEstimate,
     estimate_costs,
 )
+from governance.findings import Severity
 from governance.network import GATEWAY
 from governance.plan import OrganizationPlan, plan_organization
 from governance.preview import PreviewResult, run_program
@@ -83,7 +84,60 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also overwrite versions already locked with other hashes",
     )
+    _add_review_commands(commands)
     return parser
+
+
+def _add_review_commands(commands: Any) -> None:
+    policies = commands.add_parser(
+        "policies",
+        help="write every generated policy as a file, or check such a snapshot",
+    )
+    _add_stack_arguments(policies)
+    policies.add_argument(
+        "--out", type=Path, required=True, help="snapshot directory, e.g. policies/prod"
+    )
+    policies.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 when the directory differs from what is generated",
+    )
+
+    diff = commands.add_parser(
+        "diff", help="report who gained or lost access compared with a base"
+    )
+    _add_stack_arguments(diff)
+    diff.add_argument(
+        "--base",
+        required=True,
+        help="a snapshot directory, a `pulumi stack export` file or a git revision",
+    )
+    _add_format_argument(diff)
+
+    check = commands.add_parser("check", help="report risky policies as findings")
+    _add_stack_arguments(check)
+    check.add_argument(
+        "--state",
+        type=Path,
+        help="also check the deployed state in this `pulumi stack export` file",
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=[severity.name for severity in reversed(Severity)],
+        default=Severity.WARNING.name,
+        help="exit 1 when a finding has this severity or a more serious one "
+        "(default: WARNING)",
+    )
+    _add_format_argument(check)
+
+
+def _add_format_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=report.FORMATS,
+        default="text",
+        help="text for a terminal, markdown for a pull request comment, json",
+    )
 
 
 def validate_stack(
@@ -391,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 return 1
             return 0
+        if arguments.command in _REVIEW_COMMANDS:
+            return _REVIEW_COMMANDS[arguments.command](arguments, stack)
         if arguments.command == "preview":
             result = preview_stack(arguments.project_dir, stack)
             if result.exit_code != 0:
@@ -404,7 +460,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(format_preview(result) + "\n\n" + format_endpoint_costs(costs))
             return 0
     except ConfigError as error:
-        if getattr(arguments, "json", False):
+        if (
+            getattr(arguments, "json", False)
+            or getattr(arguments, "format", "") == "json"
+        ):
             print(
                 json.dumps(
                     {
@@ -417,3 +476,40 @@ def main(argv: list[str] | None = None) -> int:
         print(error.render(), file=sys.stderr)
         return EXIT_INVALID
     raise AssertionError(f"unhandled command {arguments.command}")
+
+
+def _policies_command(arguments: argparse.Namespace, stack: StackConfig) -> int:
+    command = (
+        f"python -m governance policies --stack {stack.stack} --out {arguments.out}"
+    )
+    if arguments.check:
+        difference = review.check_snapshot(stack, arguments.project_dir, arguments.out)
+        print(report.format_snapshot_check(difference, arguments.out, command))
+        return 1 if difference else 0
+    written = review.write_snapshot(stack, arguments.project_dir, arguments.out)
+    print(
+        f"snapshot {arguments.out}: {len(written.written)} files written, "
+        f"{len(written.removed)} removed"
+    )
+    return 0
+
+
+def _diff_command(arguments: argparse.Namespace, stack: StackConfig) -> int:
+    result = review.diff_stack(stack, arguments.project_dir, arguments.base)
+    print(report.format_diff(result, arguments.format))
+    return 1 if result.changes else 0
+
+
+def _check_command(arguments: argparse.Namespace, stack: StackConfig) -> int:
+    result = review.check_stack(
+        stack, arguments.project_dir, arguments.state, Severity[arguments.fail_on]
+    )
+    print(report.format_findings(result, arguments.format))
+    return 1 if result.failing else 0
+
+
+_REVIEW_COMMANDS = {
+    "policies": _policies_command,
+    "diff": _diff_command,
+    "check": _check_command,
+}

@@ -1,0 +1,218 @@
+"""A policy set: every policy-like document of one stack, by account, kind and name.
+
+Three sources give one: the plan (what `pulumi up` would deploy now), a snapshot
+directory written by `python -m governance policies`, and the JSON of
+`pulumi stack export` (what is deployed). The semantic diff compares two sets and
+the findings check one, whatever their source.
+
+Documents are plain JSON values with every secret already masked as `[secret]`, so
+two sets compare by value and nothing read from them can reveal an external id.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from governance import aws_formats, policy
+from governance.problems import SECRET_MASK
+
+# Kinds of entry. Role settings and budgets are not IAM policies,
+# but the diff needs them (session duration, managed policies, budget limits).
+ROLE = "role"
+TRUST_POLICY = "trust-policy"
+PERMISSION_POLICY = "permission-policy"
+LAYER_POLICY = "layer-policy"
+ENDPOINT_POLICY = "endpoint-policy"
+TOPIC_POLICY = "topic-policy"
+BUDGET = "budget"
+KINDS = (
+    ROLE,
+    TRUST_POLICY,
+    PERMISSION_POLICY,
+    LAYER_POLICY,
+    ENDPOINT_POLICY,
+    TOPIC_POLICY,
+    BUDGET,
+)
+
+# File names keep the characters IAM allows in role names; anything else becomes "_".
+_UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9+=,.@_-]")
+
+# IAM unique ids that AWS writes in a stored policy in place of a deleted principal:
+# AROA (role), AIDA (user), AGPA (group). Example: "AROA3XFRBF23EXAMPLE01".
+UNIQUE_ID = re.compile(r"^(AROA|AIDA|AGPA)[A-Z0-9]{12,}$")
+
+
+@dataclass(frozen=True, order=True)
+class AccountInfo:
+    """A member account: its name, id and region."""
+
+    name: str
+    id: str
+    region: str
+
+    @property
+    def partition(self) -> str:
+        """Return the ARN partition of the account's region ("aws" when unknown)."""
+        try:
+            return aws_formats.partition_of(self.region)
+        except KeyError:
+            return "aws"
+
+
+@dataclass(frozen=True)
+class PolicyEntry:
+    """One document: a policy, a role's settings or a budget, in one account.
+
+    `attributes` carries facts about the resource that are not in the document,
+    such as an endpoint's type, for the checks and the snapshot's index.
+    """
+
+    account: str
+    account_id: str
+    kind: str
+    name: str
+    document: Mapping[str, Any]
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Return what identifies the entry across sources: account id, kind, name."""
+        return (self.account_id, self.kind, self.name)
+
+    @property
+    def path(self) -> str:
+        """Return the entry's file path in a snapshot, relative to its directory."""
+        return f"{self.account}/{self.kind}/{file_stem(self.name)}.json"
+
+    @property
+    def resource(self) -> str:
+        """Return the resource the entry describes, for example `role Deployer`."""
+        return f"{resource_type(self.kind)} {self.name}"
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """Every entry of one stack from one source, with the accounts it covers.
+
+    `source` names where the set comes from, for example `snapshot policies/prod`.
+    `management_account_id` and the accounts' ids are the accounts inside the
+    organization, as far as this set knows them.
+    """
+
+    source: str
+    project: str | None
+    stack: str | None
+    organization_id: str | None
+    management_account_id: str | None
+    accounts: tuple[AccountInfo, ...]
+    entries: tuple[PolicyEntry, ...]
+    trust_policy_length: int = aws_formats.TRUST_POLICY_LENGTH_DEFAULT
+
+    def by_key(self) -> dict[tuple[str, str, str], PolicyEntry]:
+        """Return the entries by their key."""
+        return {entry.key: entry for entry in self.entries}
+
+    def account_names(self) -> dict[str, str]:
+        """Return account names by account id, the management account included."""
+        names = {account.id: account.name for account in self.accounts}
+        if self.management_account_id:
+            names.setdefault(self.management_account_id, "management")
+        return names
+
+    def organization_account_ids(self) -> frozenset[str]:
+        """Return the ids of every account known to be in the organization."""
+        ids = {account.id for account in self.accounts}
+        if self.management_account_id:
+            ids.add(self.management_account_id)
+        return frozenset(ids)
+
+
+def resource_type(kind: str) -> str:
+    """Return the resource type a kind of entry belongs to, for labels."""
+    return {
+        ROLE: "role",
+        TRUST_POLICY: "role",
+        PERMISSION_POLICY: "role",
+        LAYER_POLICY: "layer",
+        ENDPOINT_POLICY: "endpoint",
+        TOPIC_POLICY: "topic",
+        BUDGET: "budget",
+    }[kind]
+
+
+def file_stem(name: str) -> str:
+    """Return a file name for an entry name: `[A-Za-z0-9+=,.@_-]`, others as "_"."""
+    return _UNSAFE_FILE_CHARACTERS.sub("_", name)
+
+
+def mask(document: Any) -> Any:
+    """Return a document as plain JSON values with every Secret masked."""
+    return json.loads(policy.to_json(document))
+
+
+def mask_external_ids(document: Any) -> Any:
+    """Mask the values of `sts:ExternalId` conditions in a policy read from AWS.
+
+    A stack exported with `--show-secrets` holds the real external id; it must
+    never reach a report, and two sources compare it as present or absent only.
+    """
+    if isinstance(document, Mapping):
+        result = {}
+        for key, value in document.items():
+            if key.lower() == "sts:externalid" and not isinstance(value, Mapping):
+                result[key] = _masked_like(value)
+            else:
+                result[key] = mask_external_ids(value)
+        return result
+    if isinstance(document, list):
+        return [mask_external_ids(item) for item in document]
+    return document
+
+
+def _masked_like(value: Any) -> Any:
+    if isinstance(value, list):
+        return [SECRET_MASK for _ in value]
+    return SECRET_MASK
+
+
+def layer_policy(
+    layer_arn: str,
+    partition: str,
+    permissions: Iterable[tuple[str, str, str | None, str]],
+) -> dict[str, Any]:
+    """Build the policy a layer version holds from its permissions.
+
+    Each permission is (statement id, principal, organization id, action), the
+    arguments of `AddLayerVersionPermission`. AWS stores an account id as its root
+    ARN and an organization id as an `aws:PrincipalOrgID` condition. The resource
+    is the layer ARN without a version number, because the plan cannot know the
+    number AWS assigns; the policy is the same on every version.
+    """
+    statements = []
+    for statement_id, principal, organization_id, action in permissions:
+        if principal == "*" or principal.startswith("arn:"):
+            grantee: Any = principal if principal == "*" else {"AWS": principal}
+        else:
+            grantee = {"AWS": f"arn:{partition}:iam::{principal}:root"}
+        statement: dict[str, Any] = {
+            "Sid": statement_id,
+            "Effect": "Allow",
+            "Principal": grantee,
+            "Action": action,
+            "Resource": layer_arn,
+        }
+        if organization_id:
+            statement["Condition"] = {
+                "StringEquals": {"aws:PrincipalOrgID": organization_id}
+            }
+        statements.append(statement)
+    if not statements:
+        # A layer shared with nobody: IAM has no empty policy, but a reviewer
+        # should still see the layer, so the document lists no statement.
+        return {"Version": policy.VERSION, "Statement": []}
+    return policy.policy(*statements)

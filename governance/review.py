@@ -1,0 +1,117 @@
+"""Policy review commands as plain functions: snapshot, semantic diff and findings.
+
+Each function returns data; `governance.cli` wires them to subcommands and
+`governance.report` renders their results as text, Markdown or JSON. All raise
+ConfigError on invalid input (exit status 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from governance import config, diff, findings, revision, snapshot, stored_state
+from governance.diff import Change
+from governance.findings import Finding, Severity
+from governance.plan import plan_organization
+from governance.policy_set import PolicySet
+from governance.snapshot import SnapshotDifference, SnapshotWrite
+from governance.stack_config import StackConfig
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """The changes between a base and what would be deployed now."""
+
+    stack: str
+    base: str
+    now: str
+    changes: tuple[Change, ...]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The findings of a stack and the severity from which they fail the check."""
+
+    stack: str
+    sources: tuple[str, ...]
+    findings: tuple[Finding, ...]
+    fail_on: Severity
+
+    @property
+    def failing(self) -> tuple[Finding, ...]:
+        """Return the findings at or above `fail_on`."""
+        return tuple(findings.at_or_above(self.findings, self.fail_on))
+
+
+def generated_policies(stack: StackConfig, project_dir: Path) -> PolicySet:
+    """Plan a stack and collect its policies; raises ConfigError when it is invalid."""
+    organization = config.load(stack.values, stack.secret_keys, project_dir)
+    plan = plan_organization(organization, stack.project, stack.stack)
+    return snapshot.from_plan(
+        plan,
+        organization.trust_policy_length,
+        "the current configuration",
+    )
+
+
+def write_snapshot(stack: StackConfig, project_dir: Path, out: Path) -> SnapshotWrite:
+    """Write the stack's policy snapshot into `out`."""
+    return snapshot.write(generated_policies(stack, project_dir), out)
+
+
+def check_snapshot(
+    stack: StackConfig, project_dir: Path, directory: Path
+) -> SnapshotDifference:
+    """Compare a snapshot directory with the snapshot the stack gives now."""
+    return snapshot.compare(generated_policies(stack, project_dir), directory)
+
+
+def load_base(base: str, stack: str, project_dir: Path) -> PolicySet:
+    """Read the base of a diff: a snapshot directory, a stack export, or a revision.
+
+    A path that exists wins over a git revision of the same name.
+    """
+    path = Path(base)
+    if path.is_dir():
+        return snapshot.read(path)
+    if path.is_file():
+        return stored_state.read_export(path)
+    return revision.policy_set_at(project_dir, base, stack)
+
+
+def diff_stack(stack: StackConfig, project_dir: Path, base: str) -> DiffResult:
+    """Compare what the stack would deploy now with a base."""
+    now = generated_policies(stack, project_dir)
+    old = load_base(base, stack.stack, project_dir)
+    return DiffResult(
+        stack=stack.stack,
+        base=old.source,
+        now=now.source,
+        changes=tuple(diff.diff(old, now)),
+    )
+
+
+def check_stack(
+    stack: StackConfig,
+    project_dir: Path,
+    state: Path | None = None,
+    fail_on: Severity = Severity.WARNING,
+) -> CheckResult:
+    """Run the checks over the generated policies, and over deployed state if given."""
+    generated = generated_policies(stack, project_dir)
+    found = findings.check(generated, "generated")
+    sources = [generated.source]
+    if state is not None:
+        deployed = stored_state.read_export(state)
+        found += findings.check(
+            deployed, "deployed", generated.organization_account_ids()
+        )
+        sources.append(deployed.source)
+    found.sort(key=lambda item: (-item.severity, item.source != "generated"))
+    return CheckResult(
+        stack=stack.stack,
+        sources=tuple(sources),
+        findings=tuple(found),
+        fail_on=fail_on,
+    )

@@ -1,0 +1,517 @@
+"""The policy snapshot: every generated policy as a file, for review in a pull request.
+
+`from_plan` collects, from the plan and never from the mock engine, each role's
+trust policy, inline permission policy and settings, each layer's sharing policy,
+each endpoint policy, each budget alarm topic's policy and each budget. `write`
+puts them in a directory at stable paths, `<account>/<kind>/<name>.json`, beside
+an `index.json` that lists every file with its account and kind. Every document is
+canonical pretty-printed JSON from `governance.policy`, with secrets masked, so the
+same configuration always gives byte-identical files and a policy change shows in
+a pull request as a plain file diff.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from governance import aws_formats, policy
+from governance.budget_plan import BudgetPlan, format_amount
+from governance.budgets import Notification
+from governance.plan import AccountPlan, OrganizationPlan
+from governance.policy_set import (
+    BUDGET,
+    ENDPOINT_POLICY,
+    KINDS,
+    LAYER_POLICY,
+    PERMISSION_POLICY,
+    ROLE,
+    TOPIC_POLICY,
+    TRUST_POLICY,
+    AccountInfo,
+    PolicyEntry,
+    PolicySet,
+    layer_policy,
+    mask,
+)
+from governance.problems import ConfigError, Problem, show
+from governance.trust import RolePlan
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "index.json"
+# Version of the index's layout; `read` rejects any other.
+INDEX_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class SnapshotDifference:
+    """Files that differ between a snapshot directory and what is generated now.
+
+    Paths are relative to the directory. `missing` are generated but absent,
+    `extra` are present but no longer generated, `changed` differ in content.
+    """
+
+    missing: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.missing or self.extra or self.changed)
+
+
+@dataclass(frozen=True)
+class SnapshotWrite:
+    """The outcome of `write`: files written (new or changed), stale files removed."""
+
+    written: tuple[str, ...] = field(default_factory=tuple)
+    removed: tuple[str, ...] = field(default_factory=tuple)
+
+
+def from_plan(
+    plan: OrganizationPlan, trust_policy_length: int, source: str
+) -> PolicySet:
+    """Collect every policy, role setting and budget of a plan as a policy set."""
+    entries: list[PolicyEntry] = []
+    for account in plan.accounts:
+        entries.extend(_role_entries(account))
+        entries.extend(_layer_entries(account, plan.organization_id))
+        entries.extend(_endpoint_entries(account))
+        entries.extend(_budget_entries(account))
+    return PolicySet(
+        source=source,
+        project=plan.project,
+        stack=plan.stack,
+        organization_id=plan.organization_id,
+        management_account_id=plan.management.account_id,
+        accounts=tuple(
+            AccountInfo(account.name, account.account_id, account.region)
+            for account in plan.accounts
+        ),
+        entries=tuple(sorted(entries, key=lambda entry: entry.path)),
+        trust_policy_length=trust_policy_length,
+    )
+
+
+def role_settings(
+    name: str,
+    path: str,
+    max_session_duration: int,
+    permissions_boundary: str | None,
+    managed_policy_arns: list[str],
+) -> dict[str, Any]:
+    """Build the settings document of a role: what its policies do not show."""
+    return {
+        "name": name,
+        "path": path,
+        "maxSessionDuration": max_session_duration,
+        "permissionsBoundary": permissions_boundary,
+        "managedPolicyArns": sorted(set(managed_policy_arns)),
+    }
+
+
+def budget_document(
+    name: str,
+    limit_usd: Decimal,
+    service: str | None,
+    notifications: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Build the document of a budget: its limit, cost filter and notifications.
+
+    Each notification has `notificationType`, `comparisonOperator`, `threshold`
+    (text, as the Budgets API writes amounts), `thresholdType`, `emails` and
+    `snsTopic`. They are sorted, so their order in the source does not matter.
+    """
+    return {
+        "name": name,
+        "limitUsd": format_amount(limit_usd),
+        "service": service,
+        "notifications": sorted(
+            notifications,
+            key=lambda item: (
+                item["notificationType"],
+                item["comparisonOperator"],
+                item["thresholdType"],
+                Decimal(item["threshold"]),
+            ),
+        ),
+    }
+
+
+def notification_document(
+    notification_type: str,
+    comparison_operator: str,
+    threshold: Decimal,
+    threshold_type: str,
+    emails: list[str],
+    sns_topic: bool,
+) -> dict[str, Any]:
+    """Build one budget notification's document, emails sorted."""
+    return {
+        "notificationType": notification_type,
+        "comparisonOperator": comparison_operator,
+        "threshold": format_amount(threshold),
+        "thresholdType": threshold_type,
+        "emails": sorted(set(emails)),
+        "snsTopic": sns_topic,
+    }
+
+
+def _role_entries(account: AccountPlan) -> list[PolicyEntry]:
+    entries = []
+    for role in account.execution_roles:
+        entries.append(_entry(account, ROLE, role.name, _settings_of(role)))
+        entries.append(_entry(account, TRUST_POLICY, role.name, role.trust_policy))
+        if role.inline_policy is not None:
+            entries.append(
+                _entry(account, PERMISSION_POLICY, role.name, role.inline_policy)
+            )
+    return entries
+
+
+def _settings_of(role: RolePlan) -> dict[str, Any]:
+    return role_settings(
+        role.name,
+        role.path,
+        role.max_session_duration,
+        role.permissions_boundary,
+        list(role.managed_policy_arns),
+    )
+
+
+def _layer_entries(account: AccountPlan, organization_id: str) -> list[PolicyEntry]:
+    entries = []
+    for layer in account.layers:
+        arn = aws_formats.layer_arn(
+            account.partition, layer.region, layer.account_id, layer.layer_name
+        )
+        document = layer_policy(
+            arn,
+            account.partition,
+            (
+                (
+                    permission.statement_id,
+                    permission.principal,
+                    permission.organization_id,
+                    permission.action,
+                )
+                for permission in layer.permissions
+            ),
+        )
+        entries.append(
+            _entry(
+                account,
+                LAYER_POLICY,
+                layer.layer_name,
+                document,
+                {"layerArn": arn, "semanticVersion": layer.semantic_version},
+            )
+        )
+    return entries
+
+
+def _endpoint_entries(account: AccountPlan) -> list[PolicyEntry]:
+    if account.network is None:
+        return []
+    return [
+        _entry(
+            account,
+            ENDPOINT_POLICY,
+            endpoint.name,
+            endpoint.policy,
+            {
+                "service": endpoint.service,
+                "serviceName": endpoint.service_name,
+                "type": endpoint.type,
+            },
+        )
+        for endpoint in account.network.endpoints
+    ]
+
+
+def _budget_entries(account: AccountPlan) -> list[PolicyEntry]:
+    if account.budget is None:
+        return []
+    entries = [
+        _entry(
+            account,
+            TOPIC_POLICY,
+            account.budget.topic_name,
+            account.budget.topic_policy,
+            {"topicArn": account.budget.topic_arn},
+        )
+    ]
+    entries.extend(
+        _entry(account, BUDGET, budget.name, _budget_of(budget))
+        for budget in account.budget.budgets
+    )
+    return entries
+
+
+def _budget_of(budget: BudgetPlan) -> dict[str, Any]:
+    return budget_document(
+        budget.name,
+        Decimal(budget.limit_amount),
+        budget.service,
+        [_notification_of(item) for item in budget.notifications],
+    )
+
+
+def _notification_of(notification: Notification) -> dict[str, Any]:
+    return notification_document(
+        notification.notification_type,
+        notification.comparison_operator,
+        Decimal(str(notification.threshold)),
+        notification.threshold_type,
+        list(notification.emails),
+        notification.sns_topic,
+    )
+
+
+def _entry(
+    account: AccountPlan,
+    kind: str,
+    name: str,
+    document: Any,
+    attributes: dict[str, Any] | None = None,
+) -> PolicyEntry:
+    return PolicyEntry(
+        account=account.name,
+        account_id=account.account_id,
+        kind=kind,
+        name=name,
+        document=mask(document),
+        attributes=attributes or {},
+    )
+
+
+def render_entry(entry: PolicyEntry) -> str:
+    """Write one entry's document as it appears in its file: indented JSON."""
+    return policy.to_json(entry.document, pretty=True)
+
+
+def render_index(policy_set: PolicySet) -> str:
+    """Write the index of a snapshot: the stack, its accounts and every file."""
+    index = {
+        "format": INDEX_FORMAT,
+        "project": policy_set.project,
+        "stack": policy_set.stack,
+        "organizationId": policy_set.organization_id,
+        "managementAccountId": policy_set.management_account_id,
+        "trustPolicyLength": policy_set.trust_policy_length,
+        "accounts": [
+            {"name": account.name, "id": account.id, "region": account.region}
+            for account in sorted(policy_set.accounts)
+        ],
+        "files": [
+            {
+                "path": entry.path,
+                "account": entry.account,
+                "accountId": entry.account_id,
+                "kind": entry.kind,
+                "name": entry.name,
+                "attributes": dict(entry.attributes),
+            }
+            for entry in sorted(policy_set.entries, key=lambda item: item.path)
+        ],
+    }
+    return json.dumps(index, indent=2, ensure_ascii=False) + "\n"
+
+
+def rendered_files(policy_set: PolicySet) -> dict[str, str]:
+    """Return every file of the snapshot, by relative path, with its text.
+
+    Raises ValueError when two entries would share a path.
+    """
+    files = {INDEX_FILE: render_index(policy_set)}
+    for entry in policy_set.entries:
+        if entry.path in files:
+            raise ValueError(f"two policies share the snapshot path {entry.path}")
+        files[entry.path] = render_entry(entry)
+    return files
+
+
+def _existing_files(directory: Path) -> set[str]:
+    if not directory.is_dir():
+        return set()
+    return {
+        path.relative_to(directory).as_posix()
+        for path in directory.rglob("*.json")
+        if path.is_file()
+    }
+
+
+def compare(policy_set: PolicySet, directory: Path) -> SnapshotDifference:
+    """Compare a snapshot directory with the files a policy set gives now."""
+    expected = rendered_files(policy_set)
+    present = _existing_files(directory)
+    changed = [
+        path
+        for path in sorted(set(expected) & present)
+        if (directory / path).read_text(encoding="utf-8") != expected[path]
+    ]
+    return SnapshotDifference(
+        missing=tuple(sorted(set(expected) - present)),
+        extra=tuple(sorted(present - set(expected))),
+        changed=tuple(changed),
+    )
+
+
+def write(policy_set: PolicySet, directory: Path) -> SnapshotWrite:
+    """Write a policy set as a snapshot; remove the JSON files it no longer has.
+
+    Raises ConfigError when the directory holds files but no `index.json`, so a
+    mistyped `--out` never deletes anything that is not a snapshot.
+    """
+    present = _existing_files(directory)
+    if directory.exists() and any(directory.iterdir()) and INDEX_FILE not in present:
+        raise ConfigError(
+            [
+                Problem(
+                    "--out",
+                    "directory is not empty and holds no snapshot index",
+                    show(str(directory)),
+                    f"an empty directory, or a snapshot directory with {INDEX_FILE}",
+                    "choose an empty or new directory, for example policies/prod",
+                )
+            ]
+        )
+    files = rendered_files(policy_set)
+    written = []
+    for path, text in sorted(files.items()):
+        target = directory / path
+        if target.is_file() and target.read_text(encoding="utf-8") == text:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        written.append(path)
+    removed = sorted(present - set(files))
+    for path in removed:
+        (directory / path).unlink()
+    for folder in sorted(directory.rglob("*"), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    if written or removed:
+        log.info(
+            "snapshot %s: %d written, %d removed", directory, len(written), len(removed)
+        )
+    return SnapshotWrite(tuple(written), tuple(removed))
+
+
+def read(directory: Path, source: str | None = None) -> PolicySet:
+    """Read a snapshot directory back into a policy set.
+
+    Raises ConfigError when the index is missing or invalid or names a missing file.
+    """
+    index_path = directory / INDEX_FILE
+    try:
+        index = json.loads(index_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            [
+                Problem(
+                    str(index_path),
+                    "snapshot index not found",
+                    "nothing",
+                    "a directory written by `python -m governance policies`",
+                    "write one with `python -m governance policies --stack STACK "
+                    "--out DIR`",
+                )
+            ]
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(
+            [_invalid_index(index_path, f"invalid JSON: {error}", "the index")]
+        ) from None
+    problems = _check_index(index, index_path)
+    if problems:
+        raise ConfigError(problems)
+    entries = []
+    for position, item in enumerate(index["files"]):
+        path = directory / item["path"]
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError) as error:
+            problems.append(
+                _invalid_index(
+                    index_path,
+                    f"files[{position}]: cannot read {item['path']}: {error}",
+                    show(item["path"]),
+                )
+            )
+            continue
+        entries.append(
+            PolicyEntry(
+                account=item["account"],
+                account_id=item["accountId"],
+                kind=item["kind"],
+                name=item["name"],
+                document=document,
+                attributes=item.get("attributes") or {},
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+    return PolicySet(
+        source=source or f"snapshot {directory}",
+        project=index.get("project"),
+        stack=index.get("stack"),
+        organization_id=index.get("organizationId"),
+        management_account_id=index.get("managementAccountId"),
+        accounts=tuple(
+            AccountInfo(account["name"], account["id"], account["region"])
+            for account in index["accounts"]
+        ),
+        entries=tuple(entries),
+        trust_policy_length=index.get(
+            "trustPolicyLength", aws_formats.TRUST_POLICY_LENGTH_DEFAULT
+        ),
+    )
+
+
+def _check_index(index: Any, path: Path) -> list[Problem]:
+    if not isinstance(index, dict):
+        return [_invalid_index(path, "the index is not a JSON object", show(index))]
+    if index.get("format") != INDEX_FORMAT:
+        return [
+            _invalid_index(
+                path,
+                f"unknown index format {index.get('format')!r}",
+                show(index.get("format")),
+            )
+        ]
+    problems = []
+    for position, item in enumerate(index.get("files") or []):
+        keys = {"path", "account", "accountId", "kind", "name"}
+        if not isinstance(item, dict) or not keys <= set(item):
+            problems.append(
+                _invalid_index(path, f"files[{position}] lacks a key", show(item))
+            )
+        elif item["kind"] not in KINDS:
+            problems.append(
+                _invalid_index(
+                    path, f"files[{position}]: unknown kind", show(item["kind"])
+                )
+            )
+    if not isinstance(index.get("accounts"), list) or not isinstance(
+        index.get("files"), list
+    ):
+        problems.append(
+            _invalid_index(path, "accounts or files is not a list", show(index))
+        )
+    return problems
+
+
+def _invalid_index(path: Path, message: str, found: str) -> Problem:
+    return Problem(
+        str(path),
+        message,
+        found,
+        f"an index written by `python -m governance policies` (format {INDEX_FORMAT})",
+        "write the snapshot again with `python -m governance policies --stack STACK "
+        "--out DIR`",
+    )

@@ -1,0 +1,136 @@
+"""The policy snapshot: the committed one is current, files are stable and masked."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from governance import diff, snapshot
+from governance.problems import ConfigError, Problem
+from governance.stack_config import SECRET_PLACEHOLDER
+from tests.governance.review_helpers import SNAPSHOT_DIR, policies
+
+REFRESH = "python -m governance policies --stack prod --out policies/prod"
+
+
+@pytest.fixture(scope="module")
+def prod_policies(prod_stack):
+    return policies(copy.deepcopy(prod_stack.values))
+
+
+def test_committed_snapshot_is_current(prod_policies) -> None:
+    difference = snapshot.compare(prod_policies, SNAPSHOT_DIR)
+    assert not difference, (
+        "policies/prod is out of date: "
+        f"changed {list(difference.changed)}, missing {list(difference.missing)}, "
+        f"no longer generated {list(difference.extra)}. Refresh it with `{REFRESH}` "
+        "and commit the result."
+    )
+
+
+def test_snapshot_paths_by_account_kind_name(prod_policies) -> None:
+    files = snapshot.rendered_files(prod_policies)
+    assert "index.json" in files
+    assert "payments-prod/trust-policy/CrossAccountLambdaRole.json" in files
+    assert "payments-prod/permission-policy/CrossAccountLambdaRole.json" in files
+    assert "payments-prod/role/WorkloadDeployer.json" in files
+    assert "shared-services/layer-policy/workload-retry-v1.json" in files
+    assert "shared-services/endpoint-policy/secretsmanager.json" in files
+    assert "sandbox/topic-policy/sandbox-budget-alarms.json" in files
+    assert "payments-prod/budget/payments-prod-lambda-monthly-cost.json" in files
+
+
+def test_snapshot_masks_secrets(prod_policies) -> None:
+    files = snapshot.rendered_files(prod_policies)
+    for path, text in files.items():
+        assert SECRET_PLACEHOLDER not in text, path
+    trust = json.loads(files["sandbox/trust-policy/PartnerAuditRole.json"])
+    condition = trust["Statement"][0]["Condition"]["StringEquals"]
+    assert condition == {"sts:ExternalId": "[secret]"}
+
+
+def test_snapshot_ignores_entry_order(prod_stack, prod_policies) -> None:
+    values = copy.deepcopy(prod_stack.values)
+    values["accounts"].reverse()
+    values["executionRoles"].reverse()
+    values["layers"].reverse()
+    for entry in values["executionRoles"]:
+        entry["trustedPrincipals"].reverse()
+    reordered = snapshot.rendered_files(policies(values))
+    assert reordered == snapshot.rendered_files(prod_policies)
+
+
+def test_snapshot_round_trip(tmp_path: Path, prod_policies) -> None:
+    written = snapshot.write(prod_policies, tmp_path / "snapshot")
+    assert len(written.written) == len(snapshot.rendered_files(prod_policies))
+    assert written.removed == ()
+    again = snapshot.write(prod_policies, tmp_path / "snapshot")
+    assert again.written == ()
+    read = snapshot.read(tmp_path / "snapshot")
+    assert diff.diff(read, prod_policies) == []
+    assert read.by_key() == prod_policies.by_key()
+
+
+def test_snapshot_removes_stale_files(tmp_path: Path, prod_policies) -> None:
+    directory = tmp_path / "snapshot"
+    snapshot.write(prod_policies, directory)
+    stale = directory / "retired-account" / "role" / "Old.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}\n")
+    assert snapshot.compare(prod_policies, directory).extra == (
+        "retired-account/role/Old.json",
+    )
+    written = snapshot.write(prod_policies, directory)
+    assert written.removed == ("retired-account/role/Old.json",)
+    assert not (directory / "retired-account").exists()
+
+
+def test_snapshot_reports_changed_file(tmp_path: Path, prod_policies) -> None:
+    directory = tmp_path / "snapshot"
+    snapshot.write(prod_policies, directory)
+    path = directory / "sandbox" / "role" / "PartnerAuditRole.json"
+    path.write_text(path.read_text().replace("3600", "7200"))
+    (directory / "sandbox" / "budget" / "sandbox-monthly-cost.json").unlink()
+    difference = snapshot.compare(prod_policies, directory)
+    assert difference.changed == ("sandbox/role/PartnerAuditRole.json",)
+    assert difference.missing == ("sandbox/budget/sandbox-monthly-cost.json",)
+
+
+def test_snapshot_write_refuses_other_directory(tmp_path: Path, prod_policies) -> None:
+    (tmp_path / "notes.txt").write_text("not a snapshot")
+    with pytest.raises(ConfigError) as raised:
+        snapshot.write(prod_policies, tmp_path)
+    assert raised.value.problems == [
+        Problem(
+            "--out",
+            "directory is not empty and holds no snapshot index",
+            json.dumps(str(tmp_path)),
+            "an empty directory, or a snapshot directory with index.json",
+            "choose an empty or new directory, for example policies/prod",
+        )
+    ]
+    assert (tmp_path / "notes.txt").exists()
+
+
+def test_snapshot_read_without_index(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        snapshot.read(tmp_path)
+    assert raised.value.problems == [
+        Problem(
+            str(tmp_path / "index.json"),
+            "snapshot index not found",
+            "nothing",
+            "a directory written by `python -m governance policies`",
+            "write one with `python -m governance policies --stack STACK --out DIR`",
+        )
+    ]
+
+
+def test_snapshot_read_unknown_format(tmp_path: Path) -> None:
+    (tmp_path / "index.json").write_text('{"format": 7, "accounts": [], "files": []}')
+    with pytest.raises(ConfigError) as raised:
+        snapshot.read(tmp_path)
+    assert raised.value.problems[0].message == "unknown index format 7"
