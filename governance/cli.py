@@ -24,7 +24,8 @@ from governance.endpoint_costs import (
 )
 from governance.findings import Severity
 from governance.network import GATEWAY
-from governance.plan import OrganizationPlan, plan_organization
+from governance.pipeline import load_and_plan
+from governance.plan import OrganizationPlan
 from governance.preview import PreviewResult, run_program
 from governance.problems import EXIT_INVALID, ConfigError, Problem
 from governance.stack_config import StackConfig, read_stack
@@ -143,13 +144,8 @@ def _add_format_argument(parser: argparse.ArgumentParser) -> None:
 def validate_stack(
     stack: StackConfig, project_dir: Path = PROJECT_DIR
 ) -> tuple[config.Organization, OrganizationPlan]:
-    """Validate and plan a stack's configuration; raises ConfigError on any problem.
-
-    Planning is part of validation because quotas are checked on the documents.
-    Layer content and the layer lock file are read from `project_dir`.
-    """
-    organization = config.load(stack.values, stack.secret_keys, project_dir)
-    return organization, plan_organization(organization, stack.project, stack.stack)
+    """Validate and plan a stack's configuration; raises ConfigError on any problem."""
+    return load_and_plan(stack, project_dir)
 
 
 def lock_layers(

@@ -41,7 +41,7 @@ from governance.network import (
     check_networks,
     resolve_network,
 )
-from governance.parsing import parse, parse_list
+from governance.parsing import SECRET_FIELDS, parse, parse_list
 from governance.problems import SECRET_MASK, ConfigError, Problem, show
 from governance.roles import ExecutionRole, ExecutionRoleConfig, resolve_roles
 
@@ -182,14 +182,17 @@ def load(
     values: Mapping[str, Any],
     secret_keys: frozenset[str] = frozenset(),
     project_dir: Path | None = None,
+    secret_paths: frozenset[str] | None = None,
 ) -> Organization:
     """Validate the namespace's config values and return the organization.
 
     `values` maps each key of the namespace without its prefix (`accounts`) to its
     decoded value; `secret_keys` names the keys the CLI marked secret.
     `project_dir` is where layer content and the layer lock file are read
-    (default: the project holding this package). Raises ConfigError with every
-    problem found; warnings go to `Organization.warnings`.
+    (default: the project holding this package). `secret_paths`, known when the
+    stack file was read here, names each encrypted value, so every external id can
+    be checked to be one. Raises ConfigError with every problem found; warnings go
+    to `Organization.warnings`.
     """
     problems: list[Problem] = []
     for key in sorted(values):
@@ -249,7 +252,7 @@ def load(
     if not problems and organization is not None and accounts is not None:
         base = _build(organization, [entry for entry in accounts if entry is not None])
     roles = resolve_roles(values.get("executionRoles"), base, problems)
-    problems.extend(_plain_secrets(values, secret_keys))
+    problems.extend(_plain_secrets(values, secret_keys, secret_paths))
 
     if problems:
         raise ConfigError(problems)
@@ -287,24 +290,49 @@ def _account_names(
 
 
 def _plain_secrets(
-    values: Mapping[str, Any], secret_keys: frozenset[str]
+    values: Mapping[str, Any],
+    secret_keys: frozenset[str],
+    secret_paths: frozenset[str] | None,
 ) -> list[Problem]:
-    """Report external ids written as plain text: they must be Pulumi secrets."""
+    """Report external ids in plain text, and secure values the program would leak.
+
+    With the paths of the encrypted values, each external id is checked on its own.
+    Under `pulumi up` the CLI only says which keys hold a secret, so one encrypted
+    value anywhere in `executionRoles` is all that can be checked there.
+    """
     problems = []
     roles = values.get("executionRoles")
-    if "executionRoles" in secret_keys or not isinstance(roles, list):
-        return problems
-    for index, role in enumerate(roles):
-        if isinstance(role, dict) and "externalId" in role:
+    if isinstance(roles, list):
+        for index, role in enumerate(roles):
+            if not isinstance(role, dict) or "externalId" not in role:
+                continue
             path = f"executionRoles[{index}].externalId"
+            encrypted = (
+                path in secret_paths
+                if secret_paths is not None
+                else "executionRoles" in secret_keys
+            )
+            if not encrypted:
+                problems.append(
+                    Problem(
+                        path,
+                        "external id is stored as plain text",
+                        SECRET_MASK,
+                        "a secret value in the stack file (secure: ...)",
+                        "delete the plain value, then run `pulumi config set "
+                        f"--secret --path '{path}' VALUE`",
+                    )
+                )
+    for path in sorted(secret_paths or ()):
+        if path.rsplit(".", 1)[-1] not in SECRET_FIELDS:
             problems.append(
                 Problem(
                     path,
-                    "external id is stored as plain text",
+                    "secure value where the program expects plain text",
                     SECRET_MASK,
-                    "a secret value in the stack file (secure: ...)",
-                    f"delete the plain value, then run `pulumi config set --secret "
-                    f"--path '{path}' VALUE`",
+                    "encrypted values only in externalId",
+                    "write the value in plain text; the program would pass it to "
+                    "AWS unencrypted, and Pulumi would not mask it",
                 )
             )
     return problems

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from governance import config, diff, findings, revision, snapshot, stored_state
+from governance import diff, findings, revision, snapshot, stored_state
 from governance.diff import Change
 from governance.findings import Finding, Severity
-from governance.plan import plan_organization
+from governance.pipeline import load_and_plan
 from governance.policy_set import PolicySet
 from governance.snapshot import SnapshotDifference, SnapshotWrite
 from governance.stack_config import StackConfig
@@ -46,8 +46,7 @@ class CheckResult:
 
 def generated_policies(stack: StackConfig, project_dir: Path) -> PolicySet:
     """Plan a stack and collect its policies; raises ConfigError when it is invalid."""
-    organization = config.load(stack.values, stack.secret_keys, project_dir)
-    plan = plan_organization(organization, stack.project, stack.stack)
+    organization, plan = load_and_plan(stack, project_dir)
     return snapshot.from_plan(
         plan,
         organization.trust_policy_length,

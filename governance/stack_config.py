@@ -34,8 +34,10 @@ class StackConfig:
     """A stack's configuration: namespace values, other keys, and the secret keys.
 
     `values` holds the keys of the `org-governance` namespace without the prefix;
-    `other` holds every other key whole (`aws:region`); `secret_keys` names the
-    namespace keys (without prefix) whose value contains a secret.
+    `other` contains every other key whole (`aws:region`); `secret_keys` names the
+    namespace keys (without prefix) whose value contains a secret, and
+    `secret_paths` the config path of each secret value when the stack file was
+    read here (the CLI passes only the keys, so it is None under `pulumi up`).
     """
 
     project: str
@@ -43,6 +45,7 @@ class StackConfig:
     values: dict[str, Any]
     other: dict[str, Any]
     secret_keys: frozenset[str]
+    secret_paths: frozenset[str] | None = None
 
 
 def _yaml() -> YAML:
@@ -51,20 +54,30 @@ def _yaml() -> YAML:
     return parser
 
 
+def _unreadable(path: Path, message: str, found: str, fix: str) -> ConfigError:
+    return ConfigError(
+        [Problem(str(path), message, found, "a readable YAML file", fix)]
+    )
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(
-            [
-                Problem(
-                    str(path),
-                    "file not found",
-                    "nothing",
-                    "a readable YAML file",
-                    "check the path and the stack name",
-                )
-            ]
+        raise _unreadable(
+            path, "file not found", "nothing", "check the path and the stack name"
+        ) from None
+    except IsADirectoryError:
+        raise _unreadable(
+            path, "not a file", "a directory", "name the stack file itself"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise _unreadable(
+            path, "not UTF-8 text", str(error), "save the file as UTF-8"
+        ) from None
+    except OSError as error:
+        raise _unreadable(
+            path, "file cannot be read", str(error), "check its permissions"
         ) from None
     try:
         return _yaml().load(text)
@@ -79,6 +92,13 @@ def _read_yaml(path: Path) -> Any:
                     "correct the syntax",
                 )
             ]
+        ) from None
+    except RecursionError:
+        raise _unreadable(
+            path,
+            "YAML nested too deeply",
+            "more levels than Python's recursion limit",
+            "flatten the document",
         ) from None
 
 
@@ -129,17 +149,43 @@ def read_stack(
     values: dict[str, Any] = {}
     other: dict[str, Any] = {}
     secret_keys: set[str] = set()
-    for key, raw in config.items():
-        value, secret = _decode_secure(raw)
-        key = str(key)
+    secret_paths: set[str] = set()
+    written_as: dict[str, str] = {}
+    budget = _NodeBudget(path)
+    for written, raw in config.items():
+        key = str(written)
         if ":" not in key:
             # The CLI puts a key without namespace into the project's namespace.
             key = f"{project}:{key}"
+        if key in written_as:
+            raise ConfigError(
+                [
+                    Problem(
+                        f"{path}.config.{written}",
+                        "configuration key set twice",
+                        f"{written_as[key]} and {written}",
+                        "each key once",
+                        f"keep one of them; both set {key}",
+                    )
+                ]
+            )
+        written_as[key] = str(written)
         namespace, _, name = key.partition(":")
+        found: set[str] = set()
+        try:
+            value = _decode_secure(raw, name, found, budget)
+        except RecursionError:
+            raise _unreadable(
+                path,
+                "YAML nested too deeply",
+                f"{written} has more levels than Python's recursion limit",
+                "flatten the value",
+            ) from None
         if namespace == NAMESPACE:
             values[name] = value
-            if secret:
+            if found:
                 secret_keys.add(name)
+                secret_paths.update(found)
         else:
             other[key] = value
     return StackConfig(
@@ -148,24 +194,56 @@ def read_stack(
         values=values,
         other=other,
         secret_keys=frozenset(secret_keys),
+        secret_paths=frozenset(secret_paths),
     )
 
 
-def _decode_secure(value: Any) -> tuple[Any, bool]:
-    """Replace each `{secure: ...}` mapping with the placeholder; flag if one was."""
+class _NodeBudget:
+    """Counts the values read from a stack file, to stop alias expansion early.
+
+    YAML aliases share one node, but walking the document visits it once per
+    reference, so a few lines of aliases can stand for billions of values; the Go
+    parser of the Pulumi CLI rejects such documents too.
+    """
+
+    LIMIT = 1_000_000
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = 0
+
+    def spend(self) -> None:
+        self.count += 1
+        if self.count > self.LIMIT:
+            raise _unreadable(
+                self.path,
+                "stack file expands to too many values",
+                f"more than {self.LIMIT:,} values once YAML aliases are expanded",
+                "write the values out, or use fewer aliases",
+            )
+
+
+def _decode_secure(value: Any, path: str, found: set[str], budget: _NodeBudget) -> Any:
+    """Replace each `{secure: ...}` mapping with the placeholder; record its path.
+
+    Paths are written as the configuration errors write them: `executionRoles[0]
+    .externalId`, so the validator can tell which values were encrypted.
+    """
+    budget.spend()
     if isinstance(value, dict):
         if set(value) == {"secure"} and isinstance(value["secure"], str):
-            return SECRET_PLACEHOLDER, True
-        decoded = {}
-        found = False
-        for key, item in value.items():
-            decoded[str(key)], secret = _decode_secure(item)
-            found = found or secret
-        return decoded, found
+            found.add(path)
+            return SECRET_PLACEHOLDER
+        return {
+            str(key): _decode_secure(item, f"{path}.{key}", found, budget)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
-        items = [_decode_secure(item) for item in value]
-        return [item for item, _ in items], any(secret for _, secret in items)
-    return value, False
+        return [
+            _decode_secure(item, f"{path}[{index}]", found, budget)
+            for index, item in enumerate(value)
+        ]
+    return value
 
 
 def runtime_values(config: StackConfig) -> tuple[dict[str, str], list[str]]:
