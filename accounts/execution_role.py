@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pulumi
 import pulumi_aws as aws
 
@@ -22,12 +20,14 @@ def policy_input(document: object) -> pulumi.Input[str]:
 
 
 def attachment_suffix(arn: str) -> str:
-    """Name an attachment after its policy; AWS managed ones end in "-aws"."""
-    name = arn.rsplit("/", 1)[-1]
-    owner = arn.split(":")[4]
-    return (
-        f"{name}-aws" if owner == "aws" else re.sub(r"[^A-Za-z0-9+=,.@_-]", "-", name)
-    )
+    """Name an attachment after its policy: "aws/<path><name>" or "account/...".
+
+    The suffix keeps the policy's path, so two policies of one name under different
+    paths, or an AWS managed and a customer policy of one name, stay apart.
+    """
+    _, _, _, _, owner, resource = arn.split(":", 5)
+    kind = "aws" if owner == "aws" else "account"
+    return f"{kind}/{resource.removeprefix('policy/')}"
 
 
 class ExecutionRole(pulumi.ComponentResource):
@@ -55,7 +55,7 @@ class ExecutionRole(pulumi.ComponentResource):
         self.inline_policy = None
         if plan.inline_policy is not None:
             self.inline_policy = aws.iam.RolePolicy(
-                f"{plan.resource_name}-inline",
+                f"{plan.resource_name}/inline",
                 role=self.role.name,
                 name=f"{plan.name}-inline",
                 policy=policy_input(plan.inline_policy),
@@ -63,7 +63,7 @@ class ExecutionRole(pulumi.ComponentResource):
             )
         self.attachments = [
             aws.iam.RolePolicyAttachment(
-                f"{plan.resource_name}-{attachment_suffix(arn)}",
+                f"{plan.resource_name}/{attachment_suffix(arn)}",
                 role=self.role.name,
                 policy_arn=arn,
                 opts=child,

@@ -87,6 +87,7 @@ def role_arn(partition: str, account_id: str, role_name: str, path: str = "/") -
 
 # Role path: "/" or "/" + printable ASCII characters + "/", at most 512 characters.
 # Example: "/org-governance/".
+ROLE_PATH_MAX_LENGTH = 512
 ROLE_PATH = re.compile(r"^(/|/[\x21-\x7E]{1,510}/)\Z")
 
 # Role description: at most 1000 characters of tab, newline and printable Latin-1.

@@ -43,7 +43,12 @@ from governance.network import (
 )
 from governance.parsing import SECRET_FIELDS, parse, parse_list
 from governance.problems import SECRET_MASK, ConfigError, Problem, show
-from governance.roles import ExecutionRole, ExecutionRoleConfig, resolve_roles
+from governance.roles import (
+    ExecutionRole,
+    ExecutionRoleConfig,
+    resolve_roles,
+    unit_statement_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -197,9 +202,11 @@ def load(
     problems: list[Problem] = []
     for key in sorted(values):
         if key not in TOP_LEVEL_KEYS:
-            problems.append(_unknown_top_level_key(key, values[key]))
+            problems.append(
+                _unknown_top_level_key(key, values[key], key in secret_keys)
+            )
     for key in REQUIRED_KEYS:
-        if key not in values:
+        if values.get(key) is None:
             problems.append(_missing_top_level_key(key))
 
     organization = parse(
@@ -251,7 +258,12 @@ def load(
     base = None
     if not problems and organization is not None and accounts is not None:
         base = _build(organization, [entry for entry in accounts if entry is not None])
-    roles = resolve_roles(values.get("executionRoles"), base, problems)
+    roles = resolve_roles(
+        values.get("executionRoles"),
+        base,
+        problems,
+        secret="executionRoles" in secret_keys,
+    )
     problems.extend(_plain_secrets(values, secret_keys, secret_paths))
 
     if problems:
@@ -338,12 +350,12 @@ def _plain_secrets(
     return problems
 
 
-def _unknown_top_level_key(key: str, value: Any) -> Problem:
+def _unknown_top_level_key(key: str, value: Any, secret: bool) -> Problem:
     known = sorted(TOP_LEVEL_KEYS)
     return Problem(
         f"{NAMESPACE}:{key}",
         "unknown configuration key",
-        show(value),
+        SECRET_MASK if secret else show(value),
         f"keys of the {NAMESPACE} namespace: " + ", ".join(known),
         suggest(key, known, "remove the key or use one of the keys listed"),
     )
@@ -365,20 +377,26 @@ def _check_units(organization: OrganizationConfig) -> list[Problem]:
     problems = []
     units = organization.organizational_units
     seen_names: dict[str, int] = {}
+    seen_keys: dict[str, int] = {}
     seen_ids: dict[str, int] = {}
     for index, unit in enumerate(units):
         path = f"organization.organizationalUnits[{index}]"
-        if unit.name in seen_names:
+        # A unit's name becomes the Sid of its trust statements, and Sids in one
+        # policy must differ: compare the names as their Sids, ignoring case.
+        key = unit_statement_id(unit.name).lower()
+        if key in seen_keys:
             problems.append(
                 Problem(
                     f"{path}.name",
-                    "duplicate organizational unit name",
+                    "duplicate organizational unit name (compared ignoring case and "
+                    "hyphens, as the statement ids made from them)",
                     show(unit.name),
                     "a name used by one unit only",
-                    f"rename it; organizationalUnits[{seen_names[unit.name]}] "
-                    "already uses it",
+                    f"rename it; organizationalUnits[{seen_keys[key]}] already uses "
+                    "an equal name",
                 )
             )
+        seen_keys.setdefault(key, index)
         seen_names.setdefault(unit.name, index)
         if unit.id in seen_ids:
             problems.append(
@@ -436,6 +454,10 @@ def _check_units(organization: OrganizationConfig) -> list[Problem]:
     return problems
 
 
+# AWS allows 50 tags per resource, and every provider adds the stack tag.
+MAX_USER_TAGS = aws_formats.MAX_TAGS_PER_RESOURCE - 1
+
+
 def _check_accounts(
     organization: OrganizationConfig | None, accounts: list[AccountConfig | None]
 ) -> list[Problem]:
@@ -466,6 +488,20 @@ def _check_accounts(
                 )
             )
         names.setdefault(folded, index)
+        if organization is not None:
+            merged = {**organization.tags, **account.tags}
+            if len(merged) > MAX_USER_TAGS:
+                problems.append(
+                    Problem(
+                        f"{path}.tags",
+                        f"{len(merged)} tags with the organization's, over the "
+                        f"{MAX_USER_TAGS} left beside the program's stack tag",
+                        f"{len(merged)} tags",
+                        f"at most {MAX_USER_TAGS} tags for the organization and the "
+                        "account together (AWS allows 50 per resource)",
+                        "remove tags from the account or the organization",
+                    )
+                )
         if account.id in ids:
             problems.append(
                 Problem(

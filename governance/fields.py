@@ -17,6 +17,10 @@ from pydantic_core import PydanticCustomError
 
 from governance import aws_formats
 
+# Tag that names the stack managing a resource, added to every provider's default
+# tags so a resource found in the console leads back to its stack.
+MANAGED_BY_TAG = "org-governance:stack"
+
 # Error type of every check written in this project; the loader reads its context.
 ERROR_TYPE = "governance"
 
@@ -140,6 +144,12 @@ def check_tags(value: Any) -> dict[str, str]:
     for key, tag_value in value.items():
         if not isinstance(key, str) or not aws_formats.TAG_KEY.match(key):
             raise invalid(f"invalid tag key {key!r}", allowed, "rename the key")
+        if key == MANAGED_BY_TAG:
+            raise invalid(
+                f"tag key {key!r} is set by the program on every resource",
+                allowed,
+                "rename the key",
+            )
         if key.lower().startswith(aws_formats.RESERVED_TAG_PREFIX):
             raise invalid(
                 f"tag key {key!r} uses the reserved aws: prefix",

@@ -17,14 +17,25 @@ from governance.problems import SECRET_MASK, Problem, show
 SECRET_FIELDS = frozenset({"externalId"})
 
 
-def parse(model: type[Model], value: Any, path: str, problems: list[Problem]) -> Any:
-    """Validate one value against a model; on failure add its problems, return None."""
+def parse(
+    model: type[Model],
+    value: Any,
+    path: str,
+    problems: list[Problem],
+    *,
+    secret: bool = False,
+) -> Any:
+    """Validate one value against a model; on failure add its problems, return None.
+
+    `secret` says the value comes from a key the CLI marked secret, so problems
+    whose value could be a secret print the mask in its place.
+    """
     if value is None:
         return None
     try:
         return model.model_validate(value)
     except pydantic.ValidationError as error:
-        problems.extend(translate(error, path, model))
+        problems.extend(translate(error, path, model, secret=secret))
         return None
 
 
@@ -36,6 +47,7 @@ def parse_list(
     *,
     allow_empty: bool = False,
     empty_fix: str = "add an entry",
+    secret: bool = False,
 ) -> list[Any] | None:
     """Validate each entry of a list on its own, so one bad entry hides no other.
 
@@ -48,7 +60,7 @@ def parse_list(
             Problem(
                 path=path,
                 message="not a list",
-                found=show(value),
+                found=SECRET_MASK if secret else show(value),
                 allowed="a list of entries",
                 fix="write one entry per line, each starting with '- '",
             )
@@ -65,26 +77,44 @@ def parse_list(
             )
         )
         return None
-    return [
-        parse(model, entry, f"{path}[{index}]", problems)
-        for index, entry in enumerate(value)
-    ]
+    entries = []
+    for index, entry in enumerate(value):
+        if entry is None:
+            problems.append(
+                Problem(
+                    f"{path}[{index}]",
+                    "empty entry",
+                    "null",
+                    "a mapping of keys to values",
+                    "fill in the entry or remove its '- ' line",
+                )
+            )
+        entries.append(parse(model, entry, f"{path}[{index}]", problems, secret=secret))
+    return entries
 
 
 def translate(
-    error: pydantic.ValidationError, prefix: str, model: type[Model]
+    error: pydantic.ValidationError,
+    prefix: str,
+    model: type[Model],
+    *,
+    secret: bool = False,
 ) -> list[Problem]:
     """Turn pydantic's errors into problems with the config path of each value.
 
-    The value of a secret field is masked, whatever is wrong with it.
+    The value of a secret field is masked, whatever is wrong with it. Inside a
+    secret key, so is the value of every problem but this project's own field
+    checks: an unknown or misplaced key may hold the secret itself.
     """
     problems = []
     for detail in error.errors(include_url=False):
         path = _join_path(prefix, detail["loc"])
-        secret = any(part in SECRET_FIELDS for part in detail["loc"])
-        found = SECRET_MASK if secret else show(detail.get("input"))
-        context = detail.get("ctx") or {}
         kind = detail["type"]
+        masked = any(part in SECRET_FIELDS for part in detail["loc"]) or (
+            secret and kind != ERROR_TYPE
+        )
+        found = SECRET_MASK if masked else show(detail.get("input"))
+        context = detail.get("ctx") or {}
         if kind == ERROR_TYPE:
             problems.append(
                 Problem(path, detail["msg"], found, context["allowed"], context["fix"])

@@ -21,13 +21,10 @@ from governance.budget_plan import (
 )
 from governance.config import MANAGEMENT_NAME, Account, Organization
 from governance.endpoints import NetworkPlan, plan_network
+from governance.fields import MANAGED_BY_TAG
 from governance.layers import LayerPlan, plan_layers
 from governance.problems import ConfigError, Problem
 from governance.trust import RolePlan, plan_roles
-
-# Tag that names the stack managing a resource, added to every provider's default
-# tags so a resource found in the console leads back to its stack.
-MANAGED_BY_TAG = "org-governance:stack"
 
 
 @dataclass(frozen=True)

@@ -99,8 +99,23 @@ def _check_trusted_role(value: Any) -> str:
         'a role name ("deployer"), a path and name ("ci/deployer") or every role '
         'under a path ("ci/*")'
     )
+    if value == "*":
+        raise invalid(
+            '"*" trusts every role of the account, its administrator roles included',
+            allowed,
+            "name the roles, or a path such as ci/*; to trust a partner account "
+            "whole, leave out roles",
+        )
     if not isinstance(value, str) or not TRUSTED_ROLE.match(value):
         raise invalid("invalid trusted role", allowed, "correct the role name or path")
+    path = value.rsplit("/", 1)[0] if "/" in value else ""
+    if len(path) + 2 > aws_formats.ROLE_PATH_MAX_LENGTH:
+        raise invalid(
+            f"trusted role path has {len(path) + 2} characters, over IAM's limit "
+            "of 512",
+            allowed,
+            "shorten the path",
+        )
     return value
 
 
@@ -123,8 +138,16 @@ def _check_managed_policy(value: Any) -> str:
         "arn:aws:iam::aws:policy/NAME for an AWS managed policy, or "
         "arn:{partition}:iam::{account}:policy/NAME for one in the target account"
     )
-    if not isinstance(value, str) or not MANAGED_POLICY_ARN.match(value):
+    match = MANAGED_POLICY_ARN.match(value) if isinstance(value, str) else None
+    if match is None:
         raise invalid("invalid managed policy ARN", allowed, "copy the policy's ARN")
+    if aws_formats.ACCOUNT_ID.match(match.group(2)):
+        raise invalid(
+            "managed policy ARN names an account",
+            allowed,
+            "write {account}: IAM attaches only a policy of the role's own account, "
+            "and the role is created in every target account",
+        )
     return value
 
 
@@ -161,7 +184,26 @@ ManagedPolicyArn = Annotated[str, BeforeValidator(_check_managed_policy)]
 Sid = Annotated[str, BeforeValidator(_check_sid)]
 RolePath = Annotated[str, BeforeValidator(_check_role_path)]
 Description = Annotated[str, BeforeValidator(_check_description)]
-ConditionValue = Text | list[Text] | StrictBool | int
+
+
+def _check_condition_value(value: Any) -> Any:
+    allowed = "a string, a number, true or false, or a non-empty list of strings"
+    if isinstance(value, list):
+        if not value:
+            raise invalid("condition has no value", allowed, "add a value")
+        if not all(isinstance(item, str) for item in value):
+            raise invalid(
+                "condition list contains a value that is not a string",
+                allowed,
+                "quote each value",
+            )
+        return value
+    if isinstance(value, str | bool | int):
+        return value
+    raise invalid("invalid condition value", allowed, "write a string or a list")
+
+
+ConditionValue = Annotated[Any, BeforeValidator(_check_condition_value)]
 
 
 class TrustedPrincipalConfig(Model):
@@ -294,6 +336,7 @@ def _targets(
     role: ExecutionRoleConfig, path: str, organization: Any, problems: list[Problem]
 ) -> tuple[str, ...]:
     names: set[str] = set()
+    before = len(problems)
     known_accounts = sorted(organization.account_by_name)
     if role.targets.all:
         names.update(known_accounts)
@@ -322,6 +365,16 @@ def _targets(
                     f"{path}.targets.organizationalUnits[{index}]", unit, known_units
                 )
             )
+    if not names and len(problems) == before:
+        problems.append(
+            Problem(
+                f"{path}.targets",
+                "targets match no account",
+                show(role.targets.model_dump(by_alias=True, exclude_defaults=True)),
+                "accounts by name, or units with at least one entry in accounts",
+                "add the accounts of the unit, or name other targets",
+            )
+        )
     return tuple(sorted(names))
 
 
@@ -530,11 +583,16 @@ def expand_resource(resource: str) -> tuple[str, str | None]:
 
 
 def resolve_roles(
-    values: Any, organization: Any, problems: list[Problem]
+    values: Any, organization: Any, problems: list[Problem], *, secret: bool = False
 ) -> tuple[ExecutionRole, ...]:
     """Validate `executionRoles` and resolve its references against the organization."""
     configs = parse_list(
-        ExecutionRoleConfig, values, "executionRoles", problems, allow_empty=True
+        ExecutionRoleConfig,
+        values,
+        "executionRoles",
+        problems,
+        allow_empty=True,
+        secret=secret,
     )
     if configs is None or organization is None:
         return ()
@@ -559,6 +617,8 @@ def resolve_roles(
             _statement_template(statement, f"{path}.statements[{position}]", problems)
             for position, statement in enumerate(config.statements)
         ]
+        problems.extend(_duplicate_sids(config.statements, path))
+        problems.extend(_foreign_partitions(config, path, organization.partition))
         if len(problems) != before:
             continue
         roles.append(
@@ -591,6 +651,55 @@ def resolve_roles(
     return tuple(sorted(roles, key=lambda role: (role.name.lower(), role.index)))
 
 
+def _foreign_partitions(
+    config: ExecutionRoleConfig, path: str, partition: str
+) -> list[Problem]:
+    """Report policy ARNs written for another partition than the organization's."""
+    problems = []
+    arns = [(f"{path}.permissionsBoundary", config.permissions_boundary)] + [
+        (f"{path}.managedPolicyArns[{index}]", arn)
+        for index, arn in enumerate(config.managed_policy_arns)
+    ]
+    for where, arn in arns:
+        if arn is None:
+            continue
+        written = arn.split(":")[1]
+        if written not in ("{partition}", partition):
+            problems.append(
+                Problem(
+                    where,
+                    f"policy ARN is in the {written} partition, the organization in "
+                    f"{partition}",
+                    show(arn),
+                    f"an ARN of the {partition} partition, or written with "
+                    "{partition}",
+                    "write arn:{partition}:iam::...",
+                )
+            )
+    return problems
+
+
+def _duplicate_sids(statements: list[StatementConfig], path: str) -> list[Problem]:
+    """Report statement ids used twice: IAM requires them unique in a policy."""
+    problems = []
+    seen: dict[str, int] = {}
+    for position, statement in enumerate(statements):
+        if statement.sid is None:
+            continue
+        if statement.sid in seen:
+            problems.append(
+                Problem(
+                    f"{path}.statements[{position}].sid",
+                    "duplicate statement id",
+                    show(statement.sid),
+                    "a sid used by one statement of the role only",
+                    f"rename it; statements[{seen[statement.sid]}] already uses it",
+                )
+            )
+        seen.setdefault(statement.sid, position)
+    return problems
+
+
 def _entry_key(entry: TrustEntry) -> tuple[Any, ...]:
     return (entry.kind, entry.account_ids, entry.unit or "", entry.roles)
 
@@ -620,3 +729,11 @@ def _check_unique_names(
                 )
                 break
             seen.setdefault(key, index)
+
+
+def unit_statement_id(unit: str) -> str:
+    """Return the Sid of a unit's trust statements, for example OrgUnitWorkloadsProd.
+
+    The configuration check rejects two units whose Sids would be equal.
+    """
+    return "OrgUnit" + "".join(part[:1].upper() + part[1:] for part in unit.split("-"))

@@ -28,7 +28,12 @@ from typing import Any
 
 from governance import aws_formats, policy
 from governance.problems import Problem
-from governance.roles import ExecutionRole, TrustEntry
+from governance.roles import (
+    PLACEHOLDER,
+    ExecutionRole,
+    TrustEntry,
+    unit_statement_id,
+)
 
 ASSUME_ROLE = "sts:AssumeRole"
 TAG_SESSION = "sts:TagSession"
@@ -90,10 +95,6 @@ def _in_org(
     return result
 
 
-def _sid_for_unit(unit: str) -> str:
-    return "OrgUnit" + "".join(part[:1].upper() + part[1:] for part in unit.split("-"))
-
-
 def trust_policy(
     role: ExecutionRole, organization_id: str, partition: str
 ) -> dict[str, Any]:
@@ -144,7 +145,7 @@ def trust_policy(
         }
         statements.append(
             {
-                "Sid": _sid_for_unit(unit),
+                "Sid": unit_statement_id(unit),
                 "Effect": "Allow",
                 "Principal": {
                     "AWS": [
@@ -211,10 +212,11 @@ def _entry_arns(entries: list[TrustEntry], partition: str) -> list[str]:
 
 
 def _fill(value: Any, values: Mapping[str, str]) -> Any:
+    # The pattern skips IAM policy variables such as ${aws:username}.
     if isinstance(value, str):
-        for name, replacement in values.items():
-            value = value.replace("{" + name + "}", replacement)
-        return value
+        return PLACEHOLDER.sub(
+            lambda match: values.get(match.group(1), match.group(0)), value
+        )
     if isinstance(value, Mapping):
         return {key: _fill(item, values) for key, item in value.items()}
     if isinstance(value, list):
@@ -266,15 +268,17 @@ def plan_role(
             )
             return None
     return RolePlan(
-        resource_name=f"{account.name}-{role.name}",
+        # "/" appears in neither account nor role names, so no two names collide.
+        resource_name=f"{account.name}/{role.name}",
         name=role.name,
         path=role.path,
         description=role.description,
         max_session_duration=role.max_session_duration,
         trust_policy=trust,
         permissions_boundary=_fill(role.permissions_boundary, values),
+        # {partition} and a written partition can name the same policy twice.
         managed_policy_arns=tuple(
-            sorted(_fill(arn, values) for arn in role.managed_policy_arns)
+            sorted({_fill(arn, values) for arn in role.managed_policy_arns})
         ),
         inline_policy=inline,
     )
