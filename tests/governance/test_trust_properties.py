@@ -258,7 +258,7 @@ def test_onboarding_untrusted_account_is_local(generated: Generated) -> None:
     for name, documents in before.items():
         assert after[name] == documents, f"{name} changed when an account was onboarded"
     for name in set(after) - set(before):
-        assert name.startswith("newcomer-")
+        assert name.startswith("newcomer/")
 
 
 @given(configurations())
@@ -291,7 +291,7 @@ def test_removed_account_leaves_every_policy(generated: Generated) -> None:
         return
     documents = all_documents(Generated(values, generated.partner_ids))
     assert removed["id"] not in json.dumps(documents)
-    assert not [name for name in documents if name.startswith(f"{removed['name']}-")]
+    assert not [name for name in documents if name.startswith(f"{removed['name']}/")]
 
 
 @given(
