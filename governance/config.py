@@ -13,9 +13,10 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+import pydantic
+from pydantic import Field, TypeAdapter
 
 from governance import aws_formats, budgets, layers
 from governance.fields import (
@@ -156,6 +157,9 @@ class Organization:
     trust_policy_length: int = aws_formats.TRUST_POLICY_LENGTH_DEFAULT
     managed_policies_per_role: int = aws_formats.MANAGED_POLICIES_PER_ROLE_DEFAULT
     execution_roles: tuple[ExecutionRole, ...] = ()
+    # Names and ids of account entries left out because they are invalid; only
+    # while problems are reported, so references to them raise no second problem.
+    unresolved: frozenset[str] = frozenset()
     anomaly_detection: budgets.AnomalyDetection | None = None
     layers: tuple[layers.Layer, ...] = ()
     # Risky but valid input found while loading, as problems that do not fail.
@@ -233,7 +237,12 @@ def load(
     if organization is not None:
         problems.extend(_check_units(organization))
     if accounts is not None:
-        problems.extend(_check_accounts(organization, accounts))
+        # An entry with one bad field is still checked for its references.
+        checked = [
+            entry if entry is not None else _partial_account(raw)
+            for entry, raw in zip(accounts, values["accounts"], strict=True)
+        ]
+        problems.extend(_check_accounts(organization, checked))
         problems.extend(
             check_networks(
                 organization.id if organization else None,
@@ -254,10 +263,16 @@ def load(
             )
         )
 
-    # References from the features are checked only against a valid organization.
+    # References from the features are checked against the valid accounts; a
+    # reference to an invalid one is left to that account's own problems.
     base = None
-    if not problems and organization is not None and accounts is not None:
-        base = _build(organization, [entry for entry in accounts if entry is not None])
+    if (
+        organization is not None
+        and accounts is not None
+        and not _check_units(organization)
+    ):
+        usable, unresolved = _usable_accounts(organization, accounts, values)
+        base = _build(organization, usable, unresolved, features=False)
     roles = resolve_roles(
         values.get("executionRoles"),
         base,
@@ -268,7 +283,8 @@ def load(
 
     if problems:
         raise ConfigError(problems)
-    assert base is not None
+    assert organization is not None and accounts is not None
+    base = _build(organization, [entry for entry in accounts if entry is not None])
     built_layers, unit_warnings = layers.build_layers(
         [entry for entry in layer_entries or [] if entry is not None],
         layer_check.archives,
@@ -280,6 +296,56 @@ def load(
         layers=built_layers,
         warnings=tuple(sorted({*layer_check.warnings, *unit_warnings})),
     )
+
+
+def _partial_account(raw: Any) -> AccountConfig | None:
+    """Return the valid fields of an invalid account entry, the others None."""
+    if not isinstance(raw, dict):
+        return None
+    fields: dict[str, Any] = {}
+    for name, field_info in AccountConfig.model_fields.items():
+        alias = field_info.alias or name
+        value = raw.get(alias)
+        if value is None:
+            fields[name] = None
+            continue
+        annotation = field_info.annotation
+        if field_info.metadata:
+            annotation = Annotated[annotation, *field_info.metadata]
+        adapter = TypeAdapter(annotation)
+        try:
+            fields[name] = adapter.validate_python(value)
+        except pydantic.ValidationError:
+            fields[name] = None
+    return AccountConfig.model_construct(**fields)
+
+
+def _usable_accounts(
+    organization: OrganizationConfig,
+    accounts: list[AccountConfig | None],
+    values: Mapping[str, Any],
+) -> tuple[list[AccountConfig], frozenset[str]]:
+    """Split the entries into valid accounts and the names and ids of the others."""
+    units = {unit.name for unit in organization.organizational_units}
+    usable: list[AccountConfig] = []
+    unresolved: set[str] = set()
+    seen: set[str] = set()
+    for entry, raw in zip(accounts, values["accounts"], strict=True):
+        keys = {entry.name.casefold(), entry.id} if entry is not None else set()
+        if (
+            entry is None
+            or entry.organizational_unit not in units
+            or keys & seen
+            or entry.id == organization.management_account_id
+        ):
+            if isinstance(raw, dict):
+                unresolved.update(
+                    str(raw[key]) for key in ("name", "id") if raw.get(key) is not None
+                )
+            continue
+        seen.update(keys)
+        usable.append(entry)
+    return usable, frozenset(unresolved)
 
 
 def _account_names(
@@ -476,8 +542,8 @@ def _check_accounts(
         if account is None:
             continue
         path = f"accounts[{index}]"
-        folded = account.name.casefold()
-        if folded in names:
+        folded = account.name.casefold() if account.name is not None else None
+        if folded is not None and folded in names:
             problems.append(
                 Problem(
                     f"{path}.name",
@@ -487,9 +553,10 @@ def _check_accounts(
                     f"rename it; accounts[{names[folded]}] already uses it",
                 )
             )
-        names.setdefault(folded, index)
+        if folded is not None:
+            names.setdefault(folded, index)
         if organization is not None:
-            merged = {**organization.tags, **account.tags}
+            merged = {**organization.tags, **(account.tags or {})}
             if len(merged) > MAX_USER_TAGS:
                 problems.append(
                     Problem(
@@ -502,7 +569,7 @@ def _check_accounts(
                         "remove tags from the account or the organization",
                     )
                 )
-        if account.id in ids:
+        if account.id is not None and account.id in ids:
             problems.append(
                 Problem(
                     f"{path}.id",
@@ -513,7 +580,8 @@ def _check_accounts(
                     f"accounts[{ids[account.id]}] already has it",
                 )
             )
-        ids.setdefault(account.id, index)
+        if account.id is not None:
+            ids.setdefault(account.id, index)
         if account.name == MANAGEMENT_NAME:
             problems.append(
                 Problem(
@@ -538,7 +606,11 @@ def _check_accounts(
                     "management account's provider",
                 )
             )
-        if unit_names is not None and account.organizational_unit not in unit_names:
+        if (
+            unit_names is not None
+            and account.organizational_unit is not None
+            and account.organizational_unit not in unit_names
+        ):
             problems.append(
                 Problem(
                     f"{path}.organizationalUnit",
@@ -571,7 +643,18 @@ def _check_accounts(
     return problems
 
 
-def _build(config: OrganizationConfig, accounts: list[AccountConfig]) -> Organization:
+def _build(
+    config: OrganizationConfig,
+    accounts: list[AccountConfig],
+    unresolved: frozenset[str] = frozenset(),
+    *,
+    features: bool = True,
+) -> Organization:
+    """Build the organization; without `features`, leave out budgets and networks.
+
+    `load` builds it without features while problems are still being collected, to
+    check references against it: a feature's settings may be invalid then.
+    """
     by_name = {unit.name: unit for unit in config.organizational_units}
 
     def unit_path(name: str) -> str:
@@ -602,8 +685,12 @@ def _build(config: OrganizationConfig, accounts: list[AccountConfig]) -> Organiz
             # `load` has reported the budget problems, so only the settings are kept.
             budget=budgets.resolve_account_budget(
                 config.budget, account.budget, f"accounts.{account.name}"
-            )[0],
-            network=resolve_network(account.network, config.network),
+            )[0]
+            if features
+            else None,
+            network=resolve_network(account.network, config.network)
+            if features
+            else None,
         )
         for account in sorted(accounts, key=lambda account: account.name)
     )
@@ -620,5 +707,8 @@ def _build(config: OrganizationConfig, accounts: list[AccountConfig]) -> Organiz
         account_by_name={account.name: account for account in built},
         trust_policy_length=config.quotas.trust_policy_length,
         managed_policies_per_role=config.quotas.managed_policies_per_role,
-        anomaly_detection=budgets.resolve_anomaly_detection(config.budget)[0],
+        unresolved=unresolved,
+        anomaly_detection=budgets.resolve_anomaly_detection(config.budget)[0]
+        if features
+        else None,
     )

@@ -343,7 +343,7 @@ def _targets(
     for index, name in enumerate(role.targets.accounts):
         if name in organization.account_by_name:
             names.add(name)
-        else:
+        elif name not in organization.unresolved:
             problems.append(
                 Problem(
                     f"{path}.targets.accounts[{index}]",
@@ -365,7 +365,7 @@ def _targets(
                     f"{path}.targets.organizationalUnits[{index}]", unit, known_units
                 )
             )
-    if not names and len(problems) == before:
+    if not names and len(problems) == before and not organization.unresolved:
         problems.append(
             Problem(
                 f"{path}.targets",
@@ -435,6 +435,8 @@ def _trust_entry(
             account = next(
                 (a for a in organization.accounts if a.id == entry.account), None
             )
+        if account is None and entry.account in organization.unresolved:
+            return None
         if account is None:
             is_id = aws_formats.ACCOUNT_ID.match(entry.account) is not None
             problems.append(
@@ -468,6 +470,8 @@ def _trust_entry(
         )
         return None
     members = organization.accounts_in_unit(unit)
+    if not members and organization.unresolved:
+        return None
     if not members:
         problems.append(
             Problem(

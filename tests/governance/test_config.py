@@ -471,3 +471,37 @@ def test_entry_order_does_not_matter(prod_values: dict[str, Any]) -> None:
     reordered["accounts"].reverse()
     reordered["organization"]["organizationalUnits"].reverse()
     assert config.load(reordered, SECRET_KEYS) == config.load(prod_values, SECRET_KEYS)
+
+
+def test_bad_field_hides_no_reference_in_same_entry(
+    prod_values: dict[str, Any],
+) -> None:
+    prod_values["accounts"][3]["id"] = 12345678901
+    prod_values["accounts"][3]["organizationalUnit"] = "workload-prod"
+    with pytest.raises(ConfigError) as raised:
+        config.load(prod_values, SECRET_KEYS)
+    paths = [problem.path for problem in raised.value.problems]
+    assert paths == ["accounts[3].id", "accounts[3].organizationalUnit"]
+
+
+def test_bad_account_hides_no_role_problem(prod_values: dict[str, Any]) -> None:
+    prod_values["accounts"][3]["budget"] = {"limitUsd": -1}
+    trusted = prod_values["executionRoles"][0]["trustedPrincipals"][0]
+    trusted["account"] = "shared-servces"
+    with pytest.raises(ConfigError) as raised:
+        config.load(prod_values, SECRET_KEYS)
+    paths = [problem.path for problem in raised.value.problems]
+    assert paths == [
+        "accounts[3].budget.limitUsd",
+        "executionRoles[0].trustedPrincipals[0].account",
+    ]
+
+
+def test_reference_to_invalid_account_reported_once(
+    prod_values: dict[str, Any],
+) -> None:
+    # shared-services is trusted by a role; its own bad id is the one problem.
+    prod_values["accounts"][2]["id"] = "1"
+    with pytest.raises(ConfigError) as raised:
+        config.load(prod_values, SECRET_KEYS)
+    assert [problem.path for problem in raised.value.problems] == ["accounts[2].id"]
