@@ -54,7 +54,12 @@ def _add_stack_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="python -m governance", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m governance",
+        description="Validate, preview and review the org-governance Pulumi program "
+        "without a cloud. Exit status: 0 success, 1 findings or differences, "
+        "2 invalid input.",
+    )
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="log more; repeat for debug"
     )

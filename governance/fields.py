@@ -62,6 +62,12 @@ def check_account_id(value: Any) -> str:
         raise invalid("account id is a boolean", allowed, "write the 12 digits, quoted")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    if isinstance(value, int) and len(str(abs(value))) > 12:
+        raise invalid(
+            f"account id is a YAML number of {len(str(abs(value)))} digits, not 12",
+            allowed,
+            "copy the 12-digit id from the Organizations console and quote it",
+        )
     if isinstance(value, int):
         raise invalid(
             "account id is a YAML number, so any leading zero is lost",

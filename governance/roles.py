@@ -60,8 +60,20 @@ SID = re.compile(r"^[A-Za-z0-9]{1,128}\Z")
 
 def _check_external_id(value: Any) -> str:
     allowed = "2-1224 characters from letters, digits, '_' and '+=,.@:/-'"
+    if isinstance(value, dict) and set(value) != {"secure"}:
+        raise invalid(
+            "external id is a mapping",
+            allowed,
+            "write it as an encrypted value: externalId: {secure: ...}, set with "
+            "`pulumi config set --secret --path ...externalId VALUE`",
+        )
     if not isinstance(value, str):
-        raise invalid("external id is not a string", allowed, "quote the value")
+        raise invalid(
+            "external id is not a string",
+            allowed,
+            "set it with `pulumi config set --secret --path ...externalId VALUE`, "
+            "which stores it encrypted",
+        )
     if not aws_formats.EXTERNAL_ID.match(value):
         raise invalid(
             f"invalid external id ({len(value)} characters)",

@@ -60,6 +60,22 @@ def _unreadable(path: Path, message: str, found: str, fix: str) -> ConfigError:
     )
 
 
+def _yaml_problem(path: Path, error: YAMLError) -> Problem:
+    """Describe a YAML error by its line and column, in the parser's own words."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    context = getattr(error, "context", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "the file"
+    found = f"{where}: {problem}" + (f" ({context})" if context else "")
+    return Problem(
+        str(path),
+        "invalid YAML",
+        found,
+        "a YAML document with each key once",
+        f"correct the syntax at {where}",
+    )
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -82,17 +98,7 @@ def _read_yaml(path: Path) -> Any:
     try:
         return _yaml().load(text)
     except YAMLError as error:
-        raise ConfigError(
-            [
-                Problem(
-                    str(path),
-                    "invalid YAML",
-                    str(error).replace("\n", " "),
-                    "a YAML document",
-                    "correct the syntax",
-                )
-            ]
-        ) from None
+        raise ConfigError([_yaml_problem(path, error)]) from None
     except RecursionError:
         raise _unreadable(
             path,
