@@ -125,6 +125,19 @@ MAX_SNS_TOPICS_PER_NOTIFICATION = 1
 # A percentage over 100 is valid. Example: 80.
 MAX_NOTIFICATION_THRESHOLD = 15_000_000_000_000
 
+# A PERCENTAGE threshold: the Budgets API documents "The maximum limit for your
+# threshold is 1,000,000% above the budgeted amount" (Notification.Threshold,
+# botocore 1.44.8), read here as at most 1,000,000. Example: 150 (% of the limit).
+MAX_PERCENTAGE_THRESHOLD = 1_000_000
+
+# Budget limit in USD: the Budgets API model sets no maximum, since an amount is a
+# string of digits with an optional decimal part (NumericValue, "([0-9]*\.)?[0-9]+",
+# no exponent). This program takes at most the maximum notification threshold, so
+# an ABSOLUTE_VALUE alarm can always be set at the limit, and at most 2 decimal
+# places. Example: 5000.
+# NOTE: the bound is this program's choice; no AWS quota on the amount is known.
+MAX_BUDGET_LIMIT_USD = MAX_NOTIFICATION_THRESHOLD
+
 # Budget name: 1-100 characters, neither ":" nor "\", and not containing "/action/"
 # (BudgetName pattern of the Budgets API). Budgets are identified by name, so a
 # new name replaces the budget. Example: "payments-prod-monthly-cost".

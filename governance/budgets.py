@@ -8,15 +8,15 @@ organization's value whole, so lists are never merged. Without
 
 Field formats and AWS quotas are checked by the models. `check` reports what needs
 more than one field: a limit missing after the defaults are applied, a notification
-without any subscriber, duplicate notifications or services, and anomaly alerts
-without recipients. `resolve_account_budget` and `resolve_anomaly_detection` return
-the settings the plan reads.
+without any subscriber, a percentage threshold over the AWS maximum, duplicate
+notifications or services, and anomaly alerts without recipients.
+`resolve_account_budget` and `resolve_anomaly_detection` return the settings the
+plan reads.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,6 +34,13 @@ COMPARISON_OPERATORS = ("GREATER_THAN", "LESS_THAN", "EQUAL_TO")
 # IMMEDIATE alerts go to an SNS topic only, and the anomaly subscription sends email.
 ANOMALY_FREQUENCIES = ("DAILY", "WEEKLY")
 DEFAULT_ANOMALY_THRESHOLD_USD = 100
+# Amounts in USD are kept to whole cents, and percentages to the same 2 decimals.
+CENT = Decimal("0.01")
+
+
+def plain_number(number: float) -> str:
+    """Write a threshold without exponent or trailing zeros: 80.0 -> "80"."""
+    return format(Decimal(repr(number)).normalize(), "f")
 
 
 def _choice(label: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
@@ -55,46 +62,65 @@ def _choice(label: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
     return check
 
 
-def _positive_number(
-    label: str, example: str, maximum: int | None = None
-) -> Callable[[Any], float]:
-    allowed = f"a number greater than 0, for example {example}"
-    if maximum is not None:
-        allowed = (
-            f"a number greater than 0 and at most {maximum:,}, for example {example}"
-        )
+def _number(
+    label: str, example: str, maximum: int, over: str
+) -> Callable[[Any], Decimal]:
+    """Return a check of a positive amount or threshold, kept to 2 decimal places.
 
-    def check(value: Any) -> float:
+    `over` is the message when the value is over `maximum`. The check works on
+    Decimal, which represents any YAML integer exactly: float() of an integer of more
+    than 308 digits raises OverflowError.
+    """
+    allowed = (
+        f"a number from {CENT} to {maximum:,} with at most 2 decimal places, "
+        f"for example {example}"
+    )
+
+    def check(value: Any) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise invalid(
                 f"{label} is not a number",
                 allowed,
                 f"write the number without quotes, % or a currency, like {example}",
             )
-        if not math.isfinite(value) or value <= 0:
+        # repr() first, so that 0.1 stays 0.1 rather than its binary expansion.
+        number = Decimal(value) if isinstance(value, int) else Decimal(repr(value))
+        if not number.is_finite():
+            raise invalid(
+                f"{label} is not a finite number",
+                allowed,
+                f"write a number like {example}",
+            )
+        if number <= 0:
             raise invalid(
                 f"{label} must be greater than 0", allowed, "write a positive number"
             )
-        if maximum is not None and value > maximum:
+        if number > maximum:
+            raise invalid(over, allowed, "write a smaller number")
+        if number != number.quantize(CENT):
             raise invalid(
-                f"{label} is over the AWS maximum", allowed, "write a smaller number"
+                f"{label} has more than 2 decimal places",
+                allowed,
+                "round it to 2 decimal places (whole cents for an amount in USD)",
             )
-        return float(value)
+        return number
 
     return check
 
 
-def _amount(
-    label: str, example: str, maximum: int | None = None
-) -> Callable[[Any], Decimal]:
-    number = _positive_number(label, example, maximum)
+_threshold_number = _number(
+    "threshold",
+    "80",
+    aws_formats.MAX_NOTIFICATION_THRESHOLD,
+    "threshold is over the AWS maximum",
+)
 
-    def check(value: Any) -> Decimal:
-        number(value)
-        # str() first, so that 0.1 stays 0.1 rather than its binary expansion.
-        return Decimal(str(value))
 
-    return check
+def _threshold(value: Any) -> float:
+    # The Budgets API takes a notification threshold as a double. Below 2**44 doubles
+    # are at most 2**-9 apart, closer than a cent, so every accepted value survives
+    # the round trip to float and back (repr).
+    return float(_threshold_number(value))
 
 
 def _strict_bool(label: str) -> Callable[[Any], bool]:
@@ -221,20 +247,27 @@ ThresholdType = Annotated[
 ComparisonOperator = Annotated[
     str, BeforeValidator(_choice("comparison operator", COMPARISON_OPERATORS))
 ]
-Threshold = Annotated[
-    float,
-    BeforeValidator(
-        _positive_number("threshold", "80", aws_formats.MAX_NOTIFICATION_THRESHOLD)
-    ),
-]
+Threshold = Annotated[float, BeforeValidator(_threshold)]
 LimitUsd = Annotated[
     Decimal,
-    BeforeValidator(_amount("limitUsd", "1000")),
+    BeforeValidator(
+        _number(
+            "limitUsd",
+            "1000",
+            aws_formats.MAX_BUDGET_LIMIT_USD,
+            "limitUsd is over the maximum budget limit this program accepts",
+        )
+    ),
 ]
 AnomalyThresholdUsd = Annotated[
     Decimal,
     BeforeValidator(
-        _amount("thresholdUsd", "100", aws_formats.MAX_ANOMALY_THRESHOLD_USD)
+        _number(
+            "thresholdUsd",
+            "100",
+            aws_formats.MAX_ANOMALY_THRESHOLD_USD,
+            "thresholdUsd is over the AWS maximum",
+        )
     ),
 ]
 Frequency = Annotated[str, BeforeValidator(_check_frequency)]
@@ -347,7 +380,7 @@ class Notification:
         operator = {"GREATER_THAN": ">", "LESS_THAN": "<", "EQUAL_TO": "="}[
             self.comparison_operator
         ]
-        threshold = f"{self.threshold:g}"
+        threshold = plain_number(self.threshold)
         unit = "%" if self.threshold_type == "PERCENTAGE" else "USD"
         return f"{self.notification_type} {operator} {threshold} {unit}"
 
@@ -543,12 +576,29 @@ def resolve_anomaly_detection(
     )
 
 
-def _duplicate_notifications(
+def _check_notifications(
     notifications: Sequence[NotificationConfig] | None, path: str
 ) -> list[Problem]:
+    """Report percentages over the AWS maximum and duplicate notifications."""
     problems = []
     seen: dict[tuple[Any, ...], int] = {}
+    maximum = aws_formats.MAX_PERCENTAGE_THRESHOLD
     for index, notification in enumerate(notifications or []):
+        threshold = plain_number(notification.threshold)
+        if (
+            notification.threshold_type == "PERCENTAGE"
+            and notification.threshold > maximum
+        ):
+            problems.append(
+                Problem(
+                    f"{path}[{index}].threshold",
+                    "percentage threshold is over the AWS maximum",
+                    threshold,
+                    f"a percentage from {CENT} to {maximum:,}",
+                    "write a smaller percentage, or set thresholdType: "
+                    "ABSOLUTE_VALUE for an amount in USD",
+                )
+            )
         key = _notification_key(notification)
         if key in seen:
             problems.append(
@@ -558,7 +608,7 @@ def _duplicate_notifications(
                     f"notificationType {notification.notification_type}, "
                     f"comparisonOperator {notification.comparison_operator}, "
                     f"thresholdType {notification.threshold_type}, "
-                    f"threshold {notification.threshold:g}",
+                    f"threshold {threshold}",
                     "notifications that differ in notificationType, "
                     "comparisonOperator, thresholdType or threshold",
                     f"remove it, or merge its recipients into {path}[{seen[key]}]",
@@ -569,15 +619,13 @@ def _duplicate_notifications(
 
 
 def _check_lists(budget: BudgetConfig, path: str) -> list[Problem]:
-    """Report duplicate notifications and services configured at one level."""
-    problems = _duplicate_notifications(budget.notifications, f"{path}.notifications")
+    """Check the notifications and services configured at one level."""
+    problems = _check_notifications(budget.notifications, f"{path}.notifications")
     seen: dict[str, int] = {}
     for index, service in enumerate(budget.services or []):
         service_path = f"{path}.services[{index}]"
         problems.extend(
-            _duplicate_notifications(
-                service.notifications, f"{service_path}.notifications"
-            )
+            _check_notifications(service.notifications, f"{service_path}.notifications")
         )
         if service.service in seen:
             problems.append(

@@ -8,6 +8,7 @@ loader turns those errors into `Problem`s with the config path added.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from typing import Annotated, Any
 
 import email_validator
@@ -123,11 +124,35 @@ def check_region(value: Any) -> str:
     return value
 
 
+def _first_non_ascii(value: str) -> str:
+    character = next(character for character in value if not character.isascii())
+    name = unicodedata.name(character, "unnamed character")
+    return f"{character!r} (U+{ord(character):04X} {name})"
+
+
 def check_email(value: Any) -> str:
-    """Accept an email address by its syntax; no DNS lookup is made."""
-    allowed = "an email address, for example aws+payments@example.com"
+    """Accept an email address of ASCII characters by its syntax; no DNS lookup.
+
+    A non-ASCII letter can make a look-alike of a trusted domain (a Cyrillic a,
+    U+0430, in example.com), so alerts and account mail would reach whoever owns
+    that domain. Cost Anomaly Detection takes ASCII addresses only (SubscriberAddress
+    pattern of the Cost Explorer API, botocore 1.44.8), while the Budgets API model
+    puts no pattern on a subscriber address.
+    """
+    allowed = (
+        "an email address of ASCII characters, for example aws+payments@example.com"
+    )
     if not isinstance(value, str):
         raise invalid("email is not a string", allowed, "write the address, quoted")
+    if not value.isascii():
+        raise invalid(
+            "email address contains the non-ASCII character "
+            f"{_first_non_ascii(value)}; addresses must be ASCII, because a "
+            "look-alike letter can point an address at another domain",
+            allowed,
+            "retype the address in ASCII; write an internationalized domain in its "
+            "xn-- (punycode) form",
+        )
     try:
         email_validator.validate_email(value, check_deliverability=False)
     except email_validator.EmailNotValidError as error:

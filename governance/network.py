@@ -35,7 +35,8 @@ INTERFACE = "Interface"
 MIN_AVAILABILITY_ZONES = 2
 
 # Subnets of a created VPC that give no CIDR block get a block 4 bits longer than
-# the VPC's (a /16 gives /20 subnets), which leaves room for 16 subnets.
+# the VPC's (a /16 gives /20 subnets), chosen by the zone's letter: a /16 has
+# blocks for zones a to p.
 CARVED_SUBNET_EXTRA_BITS = 4
 
 # The statement every endpoint policy has: any principal of the organization.
@@ -545,36 +546,94 @@ def check_availability_zones(
     return problems
 
 
-def carve_subnets(
-    vpc_cidr: str, subnets: Sequence[NewSubnetConfig]
-) -> dict[str, str] | None:
-    """Give each subnet of a created VPC its CIDR block, by Availability Zone.
-
-    A subnet without a block gets the first free block of the VPC that is
-    CARVED_SUBNET_EXTRA_BITS longer (at most /28), taken in zone order so the
-    result does not depend on the list's order. Returns None when the VPC's block
-    has too little room.
-    """
-    vpc = ipaddress.ip_network(vpc_cidr)
-    taken = [ipaddress.ip_network(subnet.cidr) for subnet in subnets if subnet.cidr]
-    prefix = min(
+def _carved_prefix(vpc: ipaddress.IPv4Network | ipaddress.IPv6Network) -> int:
+    return min(
         vpc.prefixlen + CARVED_SUBNET_EXTRA_BITS, aws_formats.VPC_CIDR_MAX_PREFIX
     )
-    free = (
-        block
-        for block in vpc.subnets(new_prefix=prefix)
-        if not any(block.overlaps(other) for other in taken)
-    )
+
+
+def carved_block(vpc_cidr: str, availability_zone: str) -> str | None:
+    """Return the block a subnet without cidr gets in a zone, by the zone's letter.
+
+    The VPC's block is split into blocks CARVED_SUBNET_EXTRA_BITS longer (at most
+    /28), and zone a gets the first, zone b the second, and so on. A zone's block
+    therefore never depends on the other zones, so adding or removing a zone moves
+    no existing subnet. Returns None when the VPC has fewer blocks than the letter
+    needs. Example: ("10.40.0.0/16", "eu-west-1c") -> "10.40.32.0/20".
+    """
+    vpc = ipaddress.ip_network(vpc_cidr)
+    index = ord(availability_zone[-1]) - ord("a")
+    prefix = _carved_prefix(vpc)
+    if not 0 <= index < 2 ** (prefix - vpc.prefixlen):
+        return None
+    size = 2 ** (vpc.max_prefixlen - prefix)
+    return f"{vpc.network_address + index * size}/{prefix}"
+
+
+def carve_subnets(vpc_cidr: str, subnets: Sequence[NewSubnetConfig]) -> dict[str, str]:
+    """Give each subnet of a created VPC its CIDR block, by Availability Zone.
+
+    A subnet keeps the cidr it gives; one without gets `carved_block` of its zone.
+    Raises ValueError for a zone without a carved block, which `check_networks`
+    reports first.
+    """
     blocks: dict[str, str] = {}
-    for subnet in sorted(subnets, key=lambda subnet: subnet.availability_zone):
-        if subnet.cidr is not None:
-            blocks[subnet.availability_zone] = subnet.cidr
-            continue
-        block = next(free, None)
+    for subnet in subnets:
+        block = subnet.cidr or carved_block(vpc_cidr, subnet.availability_zone)
         if block is None:
-            return None
-        blocks[subnet.availability_zone] = str(block)
-    return blocks
+            raise ValueError(
+                f"no carved block in {vpc_cidr} for {subnet.availability_zone}"
+            )
+        blocks[subnet.availability_zone] = block
+    return dict(sorted(blocks.items()))
+
+
+def _check_carved_blocks(
+    vpc: NewVpcConfig,
+    path: str,
+    given_blocks: Sequence[tuple[int, ipaddress.IPv4Network | ipaddress.IPv6Network]],
+) -> list[Problem]:
+    """Check the block of each subnet without cidr against the blocks given."""
+    problems = []
+    network = ipaddress.ip_network(vpc.cidr)
+    prefix = _carved_prefix(network)
+    count = 2 ** (prefix - network.prefixlen)
+    zones = "zone a only" if count == 1 else f"zones a to {chr(ord('a') + count - 1)}"
+    for index, subnet in enumerate(vpc.subnets):
+        if subnet.cidr is not None:
+            continue
+        zone = subnet.availability_zone
+        block = carved_block(vpc.cidr, zone)
+        if block is None:
+            problems.append(
+                Problem(
+                    f"{path}.subnets[{index}].cidr",
+                    f"no cidr given, and the VPC's block has no carved block "
+                    f"for {zone}",
+                    "nothing",
+                    f"a block inside {vpc.cidr}; without one, a subnet gets the "
+                    f"/{prefix} block of its zone's letter, and {vpc.cidr} has "
+                    f"blocks for {zones}",
+                    "give the subnet its cidr, or use a larger VPC block",
+                )
+            )
+            continue
+        carved = ipaddress.ip_network(block)
+        for other_index, other_block in given_blocks:
+            if carved.overlaps(other_block):
+                problems.append(
+                    Problem(
+                        f"{path}.subnets[{index}].cidr",
+                        f"no cidr given, and the block carved for {zone}, "
+                        f"{block}, overlaps another subnet",
+                        "nothing",
+                        "blocks that no other subnet of the VPC uses",
+                        "give the subnet its cidr, or choose another block for "
+                        f"subnets[{other_index}], which has {other_block}",
+                    )
+                )
+                break
+    return problems
 
 
 def _check_new_vpc(vpc: NewVpcConfig, path: str) -> list[Problem]:
@@ -611,16 +670,7 @@ def _check_new_vpc(vpc: NewVpcConfig, path: str) -> list[Problem]:
                 )
                 break
         blocks.append((index, block))
-    if not problems and carve_subnets(vpc.cidr, vpc.subnets) is None:
-        problems.append(
-            Problem(
-                f"{path}.cidr",
-                "CIDR block too small to carve a block for each subnet",
-                show(vpc.cidr),
-                "a block with room for one subnet per Availability Zone",
-                "use a larger block, or give each subnet its cidr",
-            )
-        )
+    problems.extend(_check_carved_blocks(vpc, path, blocks))
     return problems
 
 
@@ -846,7 +896,6 @@ def resolve_network(
         )
     assert network.new_vpc is not None
     blocks = carve_subnets(network.new_vpc.cidr, network.new_vpc.subnets)
-    assert blocks is not None, "check_networks rejects a VPC too small to carve"
     return Network(
         vpc_id=None,
         cidr=network.new_vpc.cidr,

@@ -81,7 +81,15 @@ def show(value: Any) -> str:
     try:
         text = json.dumps(value, sort_keys=True, default=str)
     except (TypeError, ValueError):
-        text = repr(value)
+        text = _repr(value)
     if len(text) > 120:
         text = text[:117] + "..."
     return text
+
+
+def _repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except ValueError:
+        # An integer of more than sys.get_int_max_str_digits() digits has no repr.
+        return f"{type(value).__name__} value too large to print"

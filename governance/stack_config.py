@@ -14,6 +14,8 @@ YAML is parsed by ruamel.yaml under YAML 1.2, as the Pulumi CLI's Go parser does
 from __future__ import annotations
 
 import json
+import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,34 @@ def _read_yaml(path: Path) -> Any:
             "more levels than Python's recursion limit",
             "flatten the document",
         ) from None
+    except ValueError as error:
+        # ruamel.yaml raises ValueError, not YAMLError, for a scalar it cannot
+        # construct: a date such as 2001-02-30, or an integer of more than
+        # sys.get_int_max_str_digits() digits (4,300 by default).
+        raise ConfigError(
+            [
+                Problem(
+                    str(path),
+                    "invalid YAML value",
+                    _unreadable_value(text, error),
+                    "integers of at most "
+                    f"{sys.get_int_max_str_digits():,} digits and valid dates",
+                    "correct the value",
+                )
+            ]
+        ) from None
+
+
+def _unreadable_value(text: str, error: ValueError) -> str:
+    """Locate a number too long to convert, or return the error's own message."""
+    limit = sys.get_int_max_str_digits()
+    if "integer string conversion" not in str(error) or limit == 0:
+        return str(error)
+    match = re.search(rf"[0-9]{{{limit + 1},}}", text)
+    if match is None:
+        return str(error)
+    line = text.count("\n", 0, match.start()) + 1
+    return f"line {line}: a number of {len(match.group()):,} digits"
 
 
 def read_project_name(project_dir: Path) -> str:
@@ -278,7 +308,9 @@ def decode_runtime_value(text: str) -> Any:
     if text[:1] in ("{", "["):
         try:
             return json.loads(text)
-        except json.JSONDecodeError:
+        # ValueError also covers an integer too long to convert, which is no
+        # JSONDecodeError; the text then fails validation as a wrong type.
+        except ValueError:
             return text
     return text
 

@@ -17,10 +17,34 @@ from tests.conftest import PROD_SECRET_KEYS
 Change = Callable[[dict[str, Any]], None]
 
 THRESHOLD_ALLOWED = (
-    "a number greater than 0 and at most 15,000,000,000,000, for example 80"
+    "a number from 0.01 to 15,000,000,000,000 with at most 2 decimal places, "
+    "for example 80"
 )
-LIMIT_ALLOWED = "a number greater than 0, for example 1000"
+LIMIT_ALLOWED = (
+    "a number from 0.01 to 15,000,000,000,000 with at most 2 decimal places, "
+    "for example 1000"
+)
+ANOMALY_ALLOWED = (
+    "a number from 0.01 to 10,000,000,000 with at most 2 decimal places, "
+    "for example 100"
+)
+EMAIL_ALLOWED = (
+    "an email address of ASCII characters, for example aws+payments@example.com"
+)
 EMAILS_ALLOWED = "at most 10 distinct email addresses"
+NON_ASCII_CYRILLIC_A = (
+    "email address contains the non-ASCII character '\u0430' "
+    "(U+0430 CYRILLIC SMALL LETTER A); addresses must be ASCII, because a "
+    "look-alike letter can point an address at another domain"
+)
+NON_ASCII_FIX = (
+    "retype the address in ASCII; write an internationalized domain in its xn-- "
+    "(punycode) form"
+)
+LIMIT_OVER = "limitUsd is over the maximum budget limit this program accepts"
+DIGITS_400 = int("9" * 400)
+# show() cuts a value at 120 characters.
+DIGITS_400_SHOWN = "9" * 117 + "..."
 ELEVEN_EMAILS = [f"team{index}@example.com" for index in range(11)]
 # Index of payments-prod, whose budget has a Lambda budget, and of sandbox.
 PAYMENTS_PROD = 4
@@ -138,6 +162,266 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
         ],
     ),
     (
+        "threshold of 400 digits",
+        [org_notifications({"notificationType": "ACTUAL", "threshold": DIGITS_400})],
+        [
+            Problem(
+                "organization.budget.notifications[0].threshold",
+                "threshold is over the AWS maximum",
+                DIGITS_400_SHOWN,
+                THRESHOLD_ALLOWED,
+                "write a smaller number",
+            )
+        ],
+    ),
+    (
+        "threshold NaN",
+        [org_notifications({"notificationType": "ACTUAL", "threshold": float("nan")})],
+        [
+            Problem(
+                "organization.budget.notifications[0].threshold",
+                "threshold is not a finite number",
+                "NaN",
+                THRESHOLD_ALLOWED,
+                "write a number like 80",
+            )
+        ],
+    ),
+    (
+        "threshold with 3 decimal places",
+        [org_notifications({"notificationType": "ACTUAL", "threshold": 33.333})],
+        [
+            Problem(
+                "organization.budget.notifications[0].threshold",
+                "threshold has more than 2 decimal places",
+                "33.333",
+                THRESHOLD_ALLOWED,
+                "round it to 2 decimal places (whole cents for an amount in USD)",
+            )
+        ],
+    ),
+    (
+        "percentage over the AWS maximum",
+        [
+            set_key(
+                f"{LAMBDA}.notifications.0",
+                {"notificationType": "ACTUAL", "threshold": 1_000_000.01},
+            )
+        ],
+        [
+            Problem(
+                "accounts[4].budget.services[0].notifications[0].threshold",
+                "percentage threshold is over the AWS maximum",
+                "1000000.01",
+                "a percentage from 0.01 to 1,000,000",
+                "write a smaller percentage, or set thresholdType: ABSOLUTE_VALUE "
+                "for an amount in USD",
+            )
+        ],
+    ),
+    (
+        "limit of 400 digits",
+        [set_key("organization.budget.limitUsd", DIGITS_400)],
+        [
+            Problem(
+                "organization.budget.limitUsd",
+                LIMIT_OVER,
+                DIGITS_400_SHOWN,
+                LIMIT_ALLOWED,
+                "write a smaller number",
+            )
+        ],
+    ),
+    (
+        "limit of 5,000 digits",
+        [set_key(f"{LAMBDA}.limitUsd", 10**5000)],
+        [
+            Problem(
+                "accounts[4].budget.services[0].limitUsd",
+                LIMIT_OVER,
+                "int value too large to print",
+                LIMIT_ALLOWED,
+                "write a smaller number",
+            )
+        ],
+    ),
+    (
+        "limit 1e300",
+        [set_key("organization.budget.limitUsd", 1e300)],
+        [
+            Problem(
+                "organization.budget.limitUsd",
+                LIMIT_OVER,
+                "1e+300",
+                LIMIT_ALLOWED,
+                "write a smaller number",
+            )
+        ],
+    ),
+    (
+        "limit one cent over the maximum",
+        [set_key("organization.budget.limitUsd", 15_000_000_000_000.01)],
+        [
+            Problem(
+                "organization.budget.limitUsd",
+                LIMIT_OVER,
+                "15000000000000.01",
+                LIMIT_ALLOWED,
+                "write a smaller number",
+            )
+        ],
+    ),
+    (
+        "limit 1e-300",
+        [set_key(f"accounts.{SANDBOX}.budget.limitUsd", 1e-300)],
+        [
+            Problem(
+                "accounts[9].budget.limitUsd",
+                "limitUsd has more than 2 decimal places",
+                "1e-300",
+                LIMIT_ALLOWED,
+                "round it to 2 decimal places (whole cents for an amount in USD)",
+            )
+        ],
+    ),
+    (
+        "limit with a fraction of a cent",
+        [set_key(f"accounts.{SANDBOX}.budget.limitUsd", 199.999)],
+        [
+            Problem(
+                "accounts[9].budget.limitUsd",
+                "limitUsd has more than 2 decimal places",
+                "199.999",
+                LIMIT_ALLOWED,
+                "round it to 2 decimal places (whole cents for an amount in USD)",
+            )
+        ],
+    ),
+    (
+        "limit infinite",
+        [set_key("organization.budget.limitUsd", float("inf"))],
+        [
+            Problem(
+                "organization.budget.limitUsd",
+                "limitUsd is not a finite number",
+                "Infinity",
+                LIMIT_ALLOWED,
+                "write a number like 1000",
+            )
+        ],
+    ),
+    (
+        "limit as boolean",
+        [set_key(f"{LAMBDA}.limitUsd", True)],
+        [
+            Problem(
+                "accounts[4].budget.services[0].limitUsd",
+                "limitUsd is not a number",
+                "true",
+                LIMIT_ALLOWED,
+                "write the number without quotes, % or a currency, like 1000",
+            )
+        ],
+    ),
+    (
+        "anomaly threshold of 400 digits",
+        [set_key("organization.budget.anomalyDetection.thresholdUsd", DIGITS_400)],
+        [
+            Problem(
+                "organization.budget.anomalyDetection.thresholdUsd",
+                "thresholdUsd is over the AWS maximum",
+                DIGITS_400_SHOWN,
+                ANOMALY_ALLOWED,
+                "write a smaller number",
+            )
+        ],
+    ),
+    (
+        "anomaly threshold negative infinity",
+        [set_key("organization.budget.anomalyDetection.thresholdUsd", float("-inf"))],
+        [
+            Problem(
+                "organization.budget.anomalyDetection.thresholdUsd",
+                "thresholdUsd is not a finite number",
+                "-Infinity",
+                ANOMALY_ALLOWED,
+                "write a number like 100",
+            )
+        ],
+    ),
+    (
+        "anomaly threshold with 3 decimal places",
+        [set_key("organization.budget.anomalyDetection.thresholdUsd", 0.005)],
+        [
+            Problem(
+                "organization.budget.anomalyDetection.thresholdUsd",
+                "thresholdUsd has more than 2 decimal places",
+                "0.005",
+                ANOMALY_ALLOWED,
+                "round it to 2 decimal places (whole cents for an amount in USD)",
+            )
+        ],
+    ),
+    (
+        "anomaly threshold as boolean",
+        [set_key("organization.budget.anomalyDetection.thresholdUsd", False)],
+        [
+            Problem(
+                "organization.budget.anomalyDetection.thresholdUsd",
+                "thresholdUsd is not a number",
+                "false",
+                ANOMALY_ALLOWED,
+                "write the number without quotes, % or a currency, like 100",
+            )
+        ],
+    ),
+    (
+        "look-alike domain in budget emails",
+        [set_key("organization.budget.emails", ["finops@ex\u0430mple.com"])],
+        [
+            Problem(
+                "organization.budget.emails[0]",
+                NON_ASCII_CYRILLIC_A,
+                '"finops@ex\\u0430mple.com"',
+                EMAIL_ALLOWED,
+                NON_ASCII_FIX,
+            )
+        ],
+    ),
+    (
+        "look-alike domain in notification emails",
+        [set_key(f"{LAMBDA}.notifications.2.emails", ["oncall@ex\u0430mple.com"])],
+        [
+            Problem(
+                "accounts[4].budget.services[0].notifications[2].emails[0]",
+                NON_ASCII_CYRILLIC_A,
+                '"oncall@ex\\u0430mple.com"',
+                EMAIL_ALLOWED,
+                NON_ASCII_FIX,
+            )
+        ],
+    ),
+    (
+        "zero-width space in anomaly emails",
+        [
+            set_key(
+                "organization.budget.anomalyDetection.emails",
+                ["fin\u200bops@example.com"],
+            )
+        ],
+        [
+            Problem(
+                "organization.budget.anomalyDetection.emails[0]",
+                "email address contains the non-ASCII character '\\u200b' "
+                "(U+200B ZERO WIDTH SPACE); addresses must be ASCII, because a "
+                "look-alike letter can point an address at another domain",
+                '"fin\\u200bops@example.com"',
+                EMAIL_ALLOWED,
+                NON_ASCII_FIX,
+            )
+        ],
+    ),
+    (
         "account limit zero",
         [set_key(f"accounts.{SANDBOX}.budget.limitUsd", 0)],
         [
@@ -218,7 +502,7 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "organization.budget.emails[1]",
                 "invalid email address: An email address must have an @-sign.",
                 '"platform-team.example.com"',
-                "an email address, for example aws+payments@example.com",
+                EMAIL_ALLOWED,
                 "correct it",
             )
         ],
@@ -569,7 +853,7 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "organization.budget.anomalyDetection.thresholdUsd",
                 "thresholdUsd must be greater than 0",
                 "0",
-                "a number greater than 0 and at most 10,000,000,000, for example 100",
+                ANOMALY_ALLOWED,
                 "write a positive number",
             )
         ],
@@ -764,3 +1048,82 @@ def test_anomaly_detection_defaults(prod_values: dict[str, Any]) -> None:
 def test_anomaly_detection_disabled(prod_values: dict[str, Any]) -> None:
     set_key("organization.budget.anomalyDetection.enabled", False)(prod_values)
     assert config.load(prod_values, PROD_SECRET_KEYS).anomaly_detection is None
+
+
+def test_bounds_accepted(prod_values: dict[str, Any]) -> None:
+    set_key("organization.budget.limitUsd", 15_000_000_000_000)(prod_values)
+    set_key(f"{LAMBDA}.limitUsd", 0.01)(prod_values)
+    set_key("organization.budget.anomalyDetection.thresholdUsd", 0.01)(prod_values)
+    org_notifications(
+        {"notificationType": "ACTUAL", "threshold": 1_000_000},
+        {"notificationType": "ACTUAL", "threshold": 12.5},
+        {
+            "notificationType": "ACTUAL",
+            "threshold": 14_999_999_999_999.99,
+            "thresholdType": "ABSOLUTE_VALUE",
+        },
+    )(prod_values)
+    organization = config.load(prod_values, PROD_SECRET_KEYS)
+    budget = organization.account_by_name["network"].budget
+    lambda_budget = organization.account_by_name["payments-prod"].budget
+    assert budget is not None
+    assert lambda_budget is not None
+    assert organization.anomaly_detection is not None
+    assert budget.limit_usd == Decimal(15_000_000_000_000)
+    assert lambda_budget.services[0].limit_usd == Decimal("0.01")
+    assert organization.anomaly_detection.threshold_usd == Decimal("0.01")
+    assert [item.describe() for item in budget.notifications] == [
+        "ACTUAL > 14999999999999.99 USD",
+        "ACTUAL > 12.5 %",
+        "ACTUAL > 1000000 %",
+    ]
+
+
+# Values a hostile or careless stack file can hold where a number is expected.
+HOSTILE_VALUES = [
+    pytest.param(int("9" * 400), id="400 digits"),
+    pytest.param(10**5000, id="5000 digits"),
+    pytest.param(float("inf"), id="inf"),
+    pytest.param(float("nan"), id="nan"),
+    pytest.param(1e300, id="1e300"),
+    pytest.param(-0.0, id="negative zero"),
+    pytest.param(True, id="true"),
+]
+
+
+def leaf_paths(value: Any, path: str) -> list[str]:
+    """List the dotted path of every value under `path`, containers included."""
+    paths = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            paths.extend(leaf_paths(item, f"{path}.{key}"))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            paths.extend(leaf_paths(item, f"{path}.{index}"))
+    return paths
+
+
+def unexpected_errors(values: dict[str, Any], paths: list[str], hostile: Any) -> list:
+    """Put `hostile` at each path in turn; list every error that is no ConfigError."""
+    errors = []
+    for path in paths:
+        changed = copy.deepcopy(values)
+        set_key(path, hostile)(changed)
+        try:
+            config.load(changed, PROD_SECRET_KEYS)
+        except ConfigError:
+            continue
+        except Exception as error:  # noqa: BLE001 - the test reports any other error
+            errors.append((path, type(error).__name__, str(error)[:80]))
+    return errors
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_VALUES)
+def test_hostile_value_anywhere_in_budgets(
+    prod_values: dict[str, Any], hostile: Any
+) -> None:
+    paths = leaf_paths(prod_values["organization"]["budget"], "organization.budget")
+    for index in (PAYMENTS_PROD, SANDBOX):
+        budget = prod_values["accounts"][index]["budget"]
+        paths.extend(leaf_paths(budget, f"accounts.{index}.budget"))
+    assert unexpected_errors(prod_values, paths, hostile) == []

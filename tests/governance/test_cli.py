@@ -163,3 +163,19 @@ def test_module_entry_point(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "configuration valid" in done.stdout
+
+
+def test_validate_huge_limit_exits_two(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (PROJECT_DIR / "Pulumi.prod.yaml").read_text()
+    path = tmp_path / "Pulumi.huge.yaml"
+    path.write_text(text.replace("limitUsd: 5000", "limitUsd: " + "9" * 400, 1))
+    status = main(["validate", "--stack", "prod", "--config", str(path)])
+    assert status == 2
+    error = capsys.readouterr().err
+    assert error.startswith("invalid configuration: 1 problem\n")
+    assert (
+        "organization.budget.limitUsd: limitUsd is over the maximum budget limit "
+        "this program accepts" in error
+    )

@@ -348,8 +348,26 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "accounts[0].email",
                 "invalid email address: An email address must have an @-sign.",
                 '"security at example.com"',
-                "an email address, for example aws+payments@example.com",
+                "an email address of ASCII characters, for example "
+                "aws+payments@example.com",
                 "correct it",
+            )
+        ],
+    ),
+    (
+        "look-alike domain in account email",
+        [set_key("accounts.0.email", "aws+security-audit@ex\u0430mple.com")],
+        [
+            Problem(
+                "accounts[0].email",
+                "email address contains the non-ASCII character '\u0430' "
+                "(U+0430 CYRILLIC SMALL LETTER A); addresses must be ASCII, because "
+                "a look-alike letter can point an address at another domain",
+                '"aws+security-audit@ex\\u0430mple.com"',
+                "an email address of ASCII characters, for example "
+                "aws+payments@example.com",
+                "retype the address in ASCII; write an internationalized domain in "
+                "its xn-- (punycode) form",
             )
         ],
     ),

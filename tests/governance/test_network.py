@@ -6,11 +6,19 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from governance import config
-from governance.network import SERVICES, NewSubnetConfig, carve_subnets
+from governance.network import (
+    SERVICES,
+    NewSubnetConfig,
+    carve_subnets,
+    carved_block,
+)
 from governance.problems import ConfigError, Problem
 from tests.conftest import PROD_SECRET_KEYS
+from tests.governance.test_budgets import HOSTILE_VALUES, leaf_paths, unexpected_errors
 from tests.governance.test_config import Change, delete_key, set_key
 
 # Indexes of Pulumi.prod.yaml's accounts used below.
@@ -465,11 +473,46 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
         [set_key(f"{DEV_VPC}.cidr", "10.40.0.0/28")],
         [
             Problem(
-                "accounts[8].network.newVpc.cidr",
-                "CIDR block too small to carve a block for each subnet",
-                '"10.40.0.0/28"',
-                "a block with room for one subnet per Availability Zone",
-                "use a larger block, or give each subnet its cidr",
+                "accounts[8].network.newVpc.subnets[1].cidr",
+                "no cidr given, and the VPC's block has no carved block for eu-west-1b",
+                "nothing",
+                "a block inside 10.40.0.0/28; without one, a subnet gets the /28 "
+                "block of its zone's letter, and 10.40.0.0/28 has blocks for zone a "
+                "only",
+                "give the subnet its cidr, or use a larger VPC block",
+            )
+        ],
+    ),
+    (
+        "zone letter past the carved blocks",
+        [
+            set_key(f"{DEV_VPC}.cidr", "10.40.0.0/26"),
+            set_key(f"{DEV_VPC}.subnets.1.availabilityZone", "eu-west-1e"),
+        ],
+        [
+            Problem(
+                "accounts[8].network.newVpc.subnets[1].cidr",
+                "no cidr given, and the VPC's block has no carved block for eu-west-1e",
+                "nothing",
+                "a block inside 10.40.0.0/26; without one, a subnet gets the /28 "
+                "block of its zone's letter, and 10.40.0.0/26 has blocks for zones a "
+                "to d",
+                "give the subnet its cidr, or use a larger VPC block",
+            )
+        ],
+    ),
+    (
+        "carved block overlaps a given block",
+        [set_key(f"{DEV_VPC}.subnets.1.cidr", "10.40.0.0/24")],
+        [
+            Problem(
+                "accounts[8].network.newVpc.subnets[0].cidr",
+                "no cidr given, and the block carved for eu-west-1a, 10.40.0.0/20, "
+                "overlaps another subnet",
+                "nothing",
+                "blocks that no other subnet of the VPC uses",
+                "give the subnet its cidr, or choose another block for subnets[1], "
+                "which has 10.40.0.0/24",
             )
         ],
     ),
@@ -634,17 +677,17 @@ def test_second_interface_endpoint_without_dns(prod_values: dict[str, Any]) -> N
     assert by_name["s3-onprem"].private_dns is True
 
 
-def test_carve_subnets_in_zone_order() -> None:
+def test_carve_subnets_by_zone_letter() -> None:
     subnets = [
         NewSubnetConfig.model_validate({"availabilityZone": "eu-west-1c"}),
         NewSubnetConfig.model_validate(
-            {"availabilityZone": "eu-west-1b", "cidr": "10.40.0.0/20"}
+            {"availabilityZone": "eu-west-1b", "cidr": "10.40.128.0/20"}
         ),
         NewSubnetConfig.model_validate({"availabilityZone": "eu-west-1a"}),
     ]
     assert carve_subnets("10.40.0.0/16", subnets) == {
-        "eu-west-1a": "10.40.16.0/20",
-        "eu-west-1b": "10.40.0.0/20",
+        "eu-west-1a": "10.40.0.0/20",
+        "eu-west-1b": "10.40.128.0/20",
         "eu-west-1c": "10.40.32.0/20",
     }
 
@@ -658,10 +701,96 @@ def test_carve_subnets_of_smallest_vpc() -> None:
         "eu-west-1a": "10.40.0.0/28",
         "eu-west-1b": "10.40.0.16/28",
     }
-    assert carve_subnets("10.40.0.0/28", subnets) is None
+    assert carved_block("10.40.0.0/28", "eu-west-1a") == "10.40.0.0/28"
+    assert carved_block("10.40.0.0/28", "eu-west-1b") is None
+    with pytest.raises(
+        ValueError, match=r"no carved block in 10\.40\.0\.0/28 for eu-west-1b"
+    ):
+        carve_subnets("10.40.0.0/28", subnets)
+
+
+def test_carved_block_of_last_letter() -> None:
+    assert carved_block("10.40.0.0/16", "eu-west-1p") == "10.40.240.0/20"
+    assert carved_block("10.40.0.0/16", "eu-west-1q") is None
+
+
+def _dev_subnets(values: dict[str, Any], zones: list[str]) -> dict[str, str]:
+    """Give payments-dev's new VPC one subnet per zone; return the loaded blocks."""
+    values["accounts"][PAYMENTS_DEV]["network"]["newVpc"]["subnets"] = [
+        {"availabilityZone": zone} for zone in zones
+    ]
+    account = config.load(values, PROD_SECRET_KEYS).account_by_name["payments-dev"]
+    assert account.network is not None
+    return {
+        subnet.availability_zone: str(subnet.cidr) for subnet in account.network.subnets
+    }
+
+
+def test_adding_zone_keeps_other_blocks(prod_values: dict[str, Any]) -> None:
+    before = _dev_subnets(copy.deepcopy(prod_values), ["eu-west-1b", "eu-west-1c"])
+    after = _dev_subnets(prod_values, ["eu-west-1b", "eu-west-1c", "eu-west-1a"])
+    assert before == {
+        "eu-west-1b": "10.40.16.0/20",
+        "eu-west-1c": "10.40.32.0/20",
+    }
+    assert after == {
+        "eu-west-1a": "10.40.0.0/20",
+        "eu-west-1b": "10.40.16.0/20",
+        "eu-west-1c": "10.40.32.0/20",
+    }
+
+
+def test_removing_zone_keeps_other_blocks(prod_values: dict[str, Any]) -> None:
+    before = _dev_subnets(
+        copy.deepcopy(prod_values), ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    )
+    after = _dev_subnets(prod_values, ["eu-west-1a", "eu-west-1c"])
+    assert after == {
+        "eu-west-1a": before["eu-west-1a"],
+        "eu-west-1c": before["eu-west-1c"],
+    }
+
+
+@given(
+    vpc=st.sampled_from(["10.40.0.0/16", "10.40.0.0/20", "10.40.0.0/24"]),
+    first=st.sets(st.sampled_from("abcdefghijklmnop"), min_size=1),
+    second=st.sets(st.sampled_from("abcdefghijklmnop"), min_size=1),
+)
+def test_zone_block_independent_of_other_zones(
+    vpc: str, first: set[str], second: set[str]
+) -> None:
+    def blocks(letters: set[str]) -> dict[str, str]:
+        subnets = [
+            NewSubnetConfig.model_validate({"availabilityZone": f"eu-west-1{letter}"})
+            for letter in sorted(letters)
+        ]
+        return carve_subnets(vpc, subnets)
+
+    first_blocks, second_blocks = blocks(first), blocks(second)
+    for zone in sorted(first_blocks.keys() & second_blocks.keys()):
+        assert first_blocks[zone] == second_blocks[zone], zone
+    assert len(set(first_blocks.values())) == len(first_blocks), "zones share a block"
 
 
 def test_sandbox_has_no_network(prod_values: dict[str, Any]) -> None:
     organization = config.load(prod_values, PROD_SECRET_KEYS)
     assert organization.account_by_name["sandbox"].network is None
     assert "network" not in prod_values["accounts"][SANDBOX]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        *HOSTILE_VALUES,
+        pytest.param("10.40.0.0/" + "9" * 5000, id="prefix of 5000 digits"),
+        pytest.param("eu-west-1" + "a" * 5000, id="zone of 5000 letters"),
+    ],
+)
+def test_hostile_value_anywhere_in_networks(
+    prod_values: dict[str, Any], hostile: Any
+) -> None:
+    paths = leaf_paths(prod_values["organization"]["network"], "organization.network")
+    for index in (SHARED_SERVICES, PAYMENTS_DEV):
+        network = prod_values["accounts"][index]["network"]
+        paths.extend(leaf_paths(network, f"accounts.{index}.network"))
+    assert unexpected_errors(prod_values, paths, hostile) == []

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from governance.problems import ConfigError
+from governance.problems import ConfigError, Problem
 from governance.stack_config import (
     SECRET_PLACEHOLDER,
+    decode_runtime_value,
     read_stack,
     runtime_values,
 )
@@ -93,3 +94,41 @@ def test_prod_stack_reads(prod_stack) -> None:
     assert prod_stack.secret_keys == frozenset({"executionRoles"})
     assert prod_stack.other == {"aws:region": "eu-west-1"}
     assert (PROJECT_DIR / "Pulumi.prod.yaml").exists()
+
+
+def test_number_too_long_reported(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        "config:\n  org-governance:organization:\n    limitUsd: " + "9" * 5000 + "\n",
+    )
+    with pytest.raises(ConfigError) as raised:
+        read_stack(tmp_path, "test")
+    assert raised.value.problems == [
+        Problem(
+            str(tmp_path / "Pulumi.test.yaml"),
+            "invalid YAML value",
+            "line 3: a number of 5,000 digits",
+            "integers of at most 4,300 digits and valid dates",
+            "correct the value",
+        )
+    ]
+
+
+def test_impossible_date_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, "config:\n  org-governance:start: 2001-02-30\n")
+    with pytest.raises(ConfigError) as raised:
+        read_stack(tmp_path, "test")
+    assert raised.value.problems == [
+        Problem(
+            str(tmp_path / "Pulumi.test.yaml"),
+            "invalid YAML value",
+            "day is out of range for month",
+            "integers of at most 4,300 digits and valid dates",
+            "correct the value",
+        )
+    ]
+
+
+def test_runtime_number_too_long_stays_text() -> None:
+    text = '{"limitUsd": ' + "9" * 5000 + "}"
+    assert decode_runtime_value(text) == text
