@@ -12,7 +12,7 @@ import pulumi
 from accounts.anomaly import CostAnomalyDetection
 from accounts.baseline import AccountBaseline
 from accounts.provider import account_provider
-from governance import config, layer_archive, stack_config
+from governance import config, layers, stack_config
 from governance.plan import plan_organization
 from governance.problems import EXIT_INVALID, ConfigError
 
@@ -22,16 +22,14 @@ values, secret_keys = stack_config.from_runtime()
 try:
     organization = config.load(values, secret_keys, PROJECT_DIR)
     plan = plan_organization(organization, pulumi.get_project(), pulumi.get_stack())
+    # The zips built from layer directories go where each LayerVersion's code points.
+    layers.write_archives(organization.layers, PROJECT_DIR)
 except ConfigError as error:
     # Nothing is registered before this point, so invalid input changes nothing.
     print(error.render(), file=sys.stderr)
     sys.exit(EXIT_INVALID)
 for warning in organization.warnings:
     pulumi.log.warn(warning.render())
-
-# The zips built from layer directories go where each LayerVersion's code points.
-for layer in organization.layers:
-    layer_archive.write_archive(layer.archive, PROJECT_DIR)
 
 management_provider = account_provider(plan.management)
 anomaly_detection = (

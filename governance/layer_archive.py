@@ -16,6 +16,13 @@ every timestamp is 1980-01-01 00:00, the earliest a zip can store. Permissions a
 Compression is deflate at level 9. `__pycache__` directories and `*.pyc` files
 are left out because their bytes depend on the machine and on when Python last ran.
 
+Content must come from inside the project. A configured path that resolves outside
+the project directory, or passes through a symbolic link, is rejected, and so is a
+symbolic link inside a layer directory. A layer directory may not be the project
+directory itself or lie inside `.git`. It may not contain hidden files or
+directories (names starting with a dot, such as `.env`), because secrets are kept
+in such files and a layer is readable by every account it is shared with.
+
 NOTE: deflate output depends on the zlib library Python was built with: zlib and
 zlib-ng give different bytes for the same files. `files_sha256` lets the lock file
 tell that case apart from a change of content (see `layer_lock`).
@@ -24,14 +31,16 @@ tell that case apart from a change of content (see `layer_lock`).
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import os
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from governance import aws_formats
 from governance.problems import show
@@ -47,6 +56,12 @@ COMPRESS_LEVEL = 9
 
 EXCLUDED_DIRECTORIES = frozenset({"__pycache__"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
+
+# Compression methods accepted in a prebuilt zip: the two this program writes.
+# Lambda's documentation does not say which other methods it can extract.
+ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+# General purpose bit 0 of a zip entry: the entry is encrypted (APPNOTE 4.4.4).
+ZIP_ENCRYPTED_FLAG = 0x1
 
 
 class ContentError(Exception):
@@ -128,20 +143,29 @@ def _check_zipped(layer: str, size: int) -> None:
 
 
 def _collect(directory: Path) -> list[tuple[str, Path]]:
-    """List the files to zip as (name in the zip, path), sorted by name."""
+    """List the files to zip as (name in the zip, path), sorted by name.
+
+    The walk is sorted, so the first link or hidden name reported is the same on
+    every machine.
+    """
     files: list[tuple[str, Path]] = []
     for root, directories, names in os.walk(directory):
         root_path = Path(root)
+        directories.sort()
         for name in list(directories):
             path = root_path / name
             if path.is_symlink():
                 raise _symlink_error(directory, path)
+            if name.startswith("."):
+                raise _hidden_error(directory, path)
             if name in EXCLUDED_DIRECTORIES:
                 directories.remove(name)
-        for name in names:
+        for name in sorted(names):
             path = root_path / name
             if path.is_symlink():
                 raise _symlink_error(directory, path)
+            if name.startswith("."):
+                raise _hidden_error(directory, path)
             if name.endswith(EXCLUDED_SUFFIXES) or not path.is_file():
                 continue
             files.append((path.relative_to(directory).as_posix(), path))
@@ -156,6 +180,18 @@ def _symlink_error(directory: Path, path: Path) -> ContentError:
         show(path.relative_to(directory).as_posix()),
         "regular files and directories",
         "replace the link with the file it points to, or remove it",
+    )
+
+
+def _hidden_error(directory: Path, path: Path) -> ContentError:
+    # Hidden files are where secrets and tool state live (.env, .git, .aws), and a
+    # layer is readable by every account it is shared with.
+    return ContentError(
+        "layer content contains a hidden file or directory",
+        show(path.relative_to(directory).as_posix()),
+        "files and directories whose names do not start with a dot",
+        "remove it from the layer directory; if the layer needs it, build the zip "
+        "yourself and set content.zipFile",
     )
 
 
@@ -206,7 +242,8 @@ def inspect_zip(layer: str, path: Path) -> tuple[str, str, int, int]:
     """Check a prebuilt zip and hash it.
 
     Returns the code hash, the files digest, the zip size and the unzipped size.
-    Raises ContentError for a file that is not a zip or is over Lambda's limits.
+    Raises ContentError for a file that is not a readable zip, a zip with no file
+    or with an entry that is unsafe to extract, and a zip over Lambda's limits.
     The zip size is checked before the file is read.
     """
     size = path.stat().st_size
@@ -214,7 +251,9 @@ def inspect_zip(layer: str, path: Path) -> tuple[str, str, int, int]:
     data = path.read_bytes()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = [info for info in archive.infolist() if not info.is_dir()]
+            infos = archive.infolist()
+            _check_entries(layer, path, infos)
+            members = [info for info in infos if not info.is_dir()]
             _check_unzipped(layer, sum(info.file_size for info in members))
             entries = [
                 (
@@ -224,7 +263,24 @@ def inspect_zip(layer: str, path: Path) -> tuple[str, str, int, int]:
                 )
                 for info in members
             ]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
+    except NotImplementedError as error:
+        # zipfile raises this for flags it cannot read, such as patched data.
+        raise ContentError(
+            f"layer {layer}: the zip uses a feature that cannot be read",
+            str(error),
+            "a zip whose entries are stored or compressed with deflate, unencrypted",
+            "rebuild the zip, or use content.directory to let the program zip it",
+        ) from None
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        zlib.error,
+        ValueError,
+    ) as error:
+        # zlib.error is a corrupt deflate stream and a wrong CRC is a BadZipFile.
+        # zipfile raises ValueError for a header offset before the file start,
+        # and UnicodeDecodeError (a ValueError) for a name flagged UTF-8 that is not.
         raise ContentError(
             f"layer {layer}: the file is not a valid zip",
             str(error),
@@ -235,9 +291,89 @@ def inspect_zip(layer: str, path: Path) -> tuple[str, str, int, int]:
     return _b64_sha256(data), files_digest(entries), size, unzipped
 
 
+def _check_entries(layer: str, path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Reject a zip with an entry Lambda should not extract, or without files."""
+    rebuild = "rebuild the zip, or use content.directory to let the program zip it"
+    for info in infos:
+        name = info.filename
+        # Lambda extracts a layer into /opt; a name that is absolute or climbs with
+        # ".." would write elsewhere with an unzip tool that trusts it.
+        parts = name.replace("\\", "/").split("/")
+        unsafe = not name or name.startswith("/") or "\\" in name or ".." in parts
+        if unsafe or PureWindowsPath(name).drive:
+            raise ContentError(
+                f"layer {layer}: zip entry name is not a relative path inside the zip",
+                show(name),
+                "entry names relative to the zip root, with / separators and no .. "
+                "part",
+                rebuild,
+            )
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise ContentError(
+                f"layer {layer}: zip entry is a symbolic link",
+                show(name),
+                "regular files and directories",
+                "rebuild the zip with the file the link points to, or use "
+                "content.directory",
+            )
+        if info.flag_bits & ZIP_ENCRYPTED_FLAG:
+            raise ContentError(
+                f"layer {layer}: zip entry is encrypted",
+                show(name),
+                "unencrypted entries, since Lambda has no password to extract them",
+                "rebuild the zip without a password",
+            )
+        if info.compress_type not in ZIP_METHODS:
+            raise ContentError(
+                f"layer {layer}: zip entry uses an unsupported compression method",
+                f"{show(name)}, compression method {info.compress_type}",
+                "entries stored or compressed with deflate (methods 0 and 8)",
+                "rebuild the zip with deflate, or use content.directory",
+            )
+    if not any(not info.is_dir() for info in infos):
+        raise ContentError(
+            f"layer {layer}: the zip contains no files",
+            show(path.name),
+            "a zip with at least one file, for example python/<module>.py",
+            "rebuild the zip with the layer's files",
+        )
+
+
 def archive_path(layer: str, version: str) -> str:
     """Return where the zip built for a layer version goes, relative to the project."""
     return str(BUILD_DIR / f"{layer}-{version}.zip")
+
+
+def _resolve_source(project_dir: Path, relative: str, allowed: str) -> Path:
+    """Return the path of configured content, checked to stay inside the project.
+
+    Raises ContentError when the path resolves outside the project directory or
+    passes through a symbolic link, since either could publish files from
+    elsewhere on this machine to every account the layer is shared with.
+    """
+    root = project_dir.resolve()
+    source = root / relative
+    resolved = source.resolve()
+    if not resolved.is_relative_to(root):
+        raise ContentError(
+            "path resolves outside the project directory",
+            f"{show(relative)}, which resolves to {show(str(resolved))}",
+            allowed,
+            "move the content into the project and point the path at it",
+        )
+    current = root
+    for part in PurePosixPath(relative).parts:
+        current = current / part
+        if current.is_symlink():
+            link = current.relative_to(root).as_posix()
+            raise ContentError(
+                f"path contains a symbolic link: {link}",
+                show(relative),
+                allowed,
+                "replace the link with the directory or file it points to, or point "
+                "the path at the real location inside the project",
+            )
+    return source
 
 
 def from_directory(
@@ -245,14 +381,33 @@ def from_directory(
 ) -> LayerArchive:
     """Build the archive of a layer whose content is a project directory.
 
-    Raises ContentError when the directory is missing or its content is invalid.
+    Raises ContentError when the directory is missing, outside the project, the
+    project directory itself, inside `.git`, or its content is invalid.
     """
-    source = project_dir / directory
+    allowed = "a directory inside the project, relative to the project directory"
+    source = _resolve_source(project_dir, directory, allowed)
+    parts = PurePosixPath(directory).parts
+    if not parts:
+        raise ContentError(
+            "the project directory itself cannot be a layer, because it contains "
+            ".git, the stack files and the rest of the project",
+            show(directory),
+            "a directory inside the project that contains only the layer's files",
+            "move the layer's files into their own directory, for example "
+            "layers/monitoring",
+        )
+    if any(part.casefold() == ".git" for part in parts):
+        raise ContentError(
+            "directory is inside the project's .git directory",
+            show(directory),
+            "a directory inside the project that contains only the layer's files",
+            "point content.directory at the layer's files",
+        )
     if not source.is_dir():
         raise ContentError(
             "directory not found" if not source.exists() else "not a directory",
             show(directory),
-            "a directory inside the project, relative to the project directory",
+            allowed,
             "create the directory or correct the path",
         )
     data, digest, unzipped = build_zip(layer, source)
@@ -269,14 +424,16 @@ def from_directory(
 def from_zip_file(layer: str, project_dir: Path, zip_file: str) -> LayerArchive:
     """Describe the archive of a layer whose content is a prebuilt zip file.
 
-    Raises ContentError when the file is missing, not a zip or too large.
+    Raises ContentError when the file is missing, outside the project, reached
+    through a symbolic link, not a valid zip, unsafe to extract or too large.
     """
-    source = project_dir / zip_file
+    allowed = "a .zip file inside the project, relative to the project directory"
+    source = _resolve_source(project_dir, zip_file, allowed)
     if not source.is_file():
         raise ContentError(
             "zip file not found" if not source.exists() else "not a file",
             show(zip_file),
-            "a .zip file inside the project, relative to the project directory",
+            allowed,
             "build the zip first or correct the path",
         )
     code_sha256, digest, size, unzipped = inspect_zip(layer, source)
@@ -289,20 +446,99 @@ def from_zip_file(layer: str, project_dir: Path, zip_file: str) -> LayerArchive:
     )
 
 
+def check_build_path(archive: LayerArchive, project_dir: Path) -> None:
+    """Check that the zip built for a layer can be written at its path safely.
+
+    Raises ContentError when an existing part of `archive.path` is a symbolic
+    link, a parent along it is not a directory, or the zip's own path is not a
+    regular file. Writing through a link could overwrite any file this user can
+    write, for example through a committed `build` link to another directory.
+    """
+    parts = PurePosixPath(archive.path).parts
+    current = project_dir
+    for position, part in enumerate(parts):
+        current = current / part
+        relative = PurePosixPath(*parts[: position + 1]).as_posix()
+        try:
+            mode = os.lstat(current).st_mode
+        except FileNotFoundError:
+            return
+        if stat.S_ISLNK(mode):
+            raise _build_path_error(
+                f"{relative} is a symbolic link",
+                f"{show(relative)}, a link to {show(os.readlink(current))}",
+                f"delete the link {relative} and run again",
+            )
+        last = position == len(parts) - 1
+        if not last and not stat.S_ISDIR(mode):
+            raise _build_path_error(
+                f"{relative} is not a directory",
+                show(relative),
+                f"delete or move {relative} and run again",
+            )
+        if last and not stat.S_ISREG(mode):
+            raise _build_path_error(
+                f"{relative} is not a regular file",
+                show(relative),
+                f"delete or move {relative} and run again",
+            )
+
+
+def _build_path_error(problem: str, found: str, fix: str) -> ContentError:
+    return ContentError(
+        f"cannot write the layer zip: {problem}",
+        found,
+        f"a path inside the project without symbolic links; the program creates "
+        f"{BUILD_DIR} itself",
+        fix,
+    )
+
+
 def write_archive(archive: LayerArchive, project_dir: Path) -> bool:
     """Write a built zip at its path in the project; return whether a file changed.
 
     A zip whose bytes are already there is left alone, so its modification time
     does not change. A prebuilt zip (no data) is never written. The file is
-    replaced atomically, so a reader sees the old zip or the new one.
+    replaced atomically, so a reader sees the old zip or the new one. Raises
+    ContentError, before writing anything, when `check_build_path` rejects the path.
     """
     if archive.data is None:
         return False
+    check_build_path(archive, project_dir)
     target = project_dir / archive.path
-    if target.is_file() and target.read_bytes() == archive.data:
+    if target.exists() and target.read_bytes() == archive.data:
         return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_bytes(archive.data)
-    os.replace(partial, target)
+    current = project_dir
+    for part in PurePosixPath(archive.path).parent.parts:
+        current = current / part
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(current)
+    # Check again: a directory created by someone else in between could be a link.
+    check_build_path(archive, project_dir)
+    write_file_atomically(target, archive.data)
     return True
+
+
+def write_file_atomically(target: Path, data: bytes) -> None:
+    """Write a file through a temporary file beside it, following no link.
+
+    Whatever is at the temporary name `.<name>.partial` (a leftover file, or a
+    planted link) is unlinked first, which removes a link and not its target. The
+    file is then created exclusively, with O_NOFOLLOW where the system has it.
+    `os.replace` renames it over `target`, replacing a link there rather than
+    writing to where it points. The caller checks the directory of `target`.
+    """
+    partial = target.with_name(f".{target.name}.partial")
+    with contextlib.suppress(FileNotFoundError):
+        partial.unlink()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(partial, flags, 0o644)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(partial, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+        raise

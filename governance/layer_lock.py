@@ -16,17 +16,29 @@ calls it. Old versions stay in the file because their layer versions stay publis
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from governance.layer_archive import LayerArchive
+from governance.layer_archive import LayerArchive, write_file_atomically
 from governance.problems import Problem, show
 
 LOCK_FILE = "layers.lock.json"
 LOCK_COMMAND = "python -m governance lock-layers --stack <stack>"
+LOCK_FORMAT = '{"layers": {NAME: {VERSION: {"codeSha256": ..., "filesSha256": ...}}}}'
+LOCK_FIX = (
+    f"restore the file from version control, or delete it and run `{LOCK_COMMAND}`"
+)
+
+# Semantic version as semver.org defines its core: three whole numbers without
+# leading zeros. Pre-release and build suffixes are not accepted, because the
+# version must map to one layer name and one description.
+SEMANTIC_VERSION = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\Z")
 
 
 @dataclass(frozen=True)
@@ -67,26 +79,49 @@ def read(project_dir: Path) -> tuple[Lock, list[Problem]]:
     """Read the lock file; a missing file is an empty lock.
 
     Returns the lock and, when the file is not a valid lock, one problem and an
-    empty lock.
+    empty lock. A link, directory or pipe at the file's name is a problem too, so
+    reading neither leaves the project, raises, nor blocks on a pipe.
     """
     path = project_dir / LOCK_FILE
-    if not path.exists():
-        return {}, []
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        return _parse(document), []
-    except (json.JSONDecodeError, ValueError) as error:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return {}, []
+    if not stat.S_ISREG(mode):
+        if stat.S_ISLNK(mode):
+            kind = "a symbolic link"
+        elif stat.S_ISDIR(mode):
+            kind = "a directory"
+        else:
+            kind = "not a regular file"
         return {}, [
             Problem(
                 LOCK_FILE,
-                "invalid lock file",
-                str(error),
-                '{"layers": {NAME: {VERSION: {"codeSha256": ..., '
-                '"filesSha256": ...}}}}',
-                "restore the file from version control, or delete it and run "
-                f"`{LOCK_COMMAND}`",
+                f"the lock file is {kind}",
+                show(LOCK_FILE),
+                "a regular file in the project directory: " + LOCK_FORMAT,
+                LOCK_FIX,
             )
         ]
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return _parse(document), []
+    except RecursionError:
+        reason = "JSON nested too deeply to read"
+    except ValueError as error:
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors too.
+        reason = str(error)
+    except OSError as error:
+        return {}, [
+            Problem(
+                LOCK_FILE,
+                "cannot read the lock file",
+                str(error),
+                "a lock file this user can read",
+                "fix the file's permissions, or " + LOCK_FIX,
+            )
+        ]
+    return {}, [Problem(LOCK_FILE, "invalid lock file", reason, LOCK_FORMAT, LOCK_FIX)]
 
 
 def _parse(document: Any) -> Lock:
@@ -101,6 +136,11 @@ def _parse(document: Any) -> Lock:
             raise ValueError(f"layer {name!r} is not an object")
         lock[name] = {}
         for version, entry in versions.items():
+            # Versions are sorted and compared as numbers, so each key must be one.
+            if not SEMANTIC_VERSION.match(version):
+                raise ValueError(
+                    f"layer {name!r}: version {version!r} is not MAJOR.MINOR.PATCH"
+                )
             if not isinstance(entry, dict) or set(entry) != {
                 "codeSha256",
                 "filesSha256",
@@ -108,9 +148,11 @@ def _parse(document: Any) -> Lock:
                 raise ValueError(
                     f"{name} {version}: expected codeSha256 and filesSha256"
                 )
+            if not all(isinstance(value, str) for value in entry.values()):
+                raise ValueError(f"{name} {version}: hashes must be strings")
             lock[name][version] = LockedVersion(
-                code_sha256=str(entry["codeSha256"]),
-                files_sha256=str(entry["filesSha256"]),
+                code_sha256=entry["codeSha256"],
+                files_sha256=entry["filesSha256"],
             )
     return lock
 
@@ -133,8 +175,8 @@ def to_json(lock: Mapping[str, Mapping[str, LockedVersion]]) -> str:
 
 
 def write(project_dir: Path, lock: Mapping[str, Mapping[str, LockedVersion]]) -> None:
-    """Write the lock file in the project directory."""
-    (project_dir / LOCK_FILE).write_text(to_json(lock), encoding="utf-8")
+    """Write the lock file in the project directory, atomically, following no link."""
+    write_file_atomically(project_dir / LOCK_FILE, to_json(lock).encode("utf-8"))
 
 
 def _next_patch(version: str) -> str:

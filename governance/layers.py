@@ -22,7 +22,7 @@ expansion. The owner account is never granted to itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Annotated, Any
@@ -32,15 +32,11 @@ from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, model_v
 from governance import aws_formats, layer_archive, layer_lock
 from governance.fields import AccountName, Model, Text, UnitName, invalid, suggest
 from governance.layer_archive import ContentError, LayerArchive
-from governance.problems import Problem, show
+from governance.layer_lock import SEMANTIC_VERSION
+from governance.problems import ConfigError, Problem, show
 
 if TYPE_CHECKING:
     from governance.config import Organization, OrganizationConfig
-
-# Semantic version as semver.org defines its core: three whole numbers without
-# leading zeros. Pre-release and build suffixes are not accepted, because the
-# version must map to one layer name and one description.
-SEMANTIC_VERSION = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\Z")
 
 # Layer name in this configuration: letters, digits, hyphens and underscores,
 # starting with a letter, at most 64 characters, so that `<name>-v<MAJOR>` stays
@@ -339,6 +335,7 @@ def check_layers(
         archive = _archive(path, entry, project_dir, problems)
         if archive is not None:
             archives[index] = archive
+            problems.extend(_check_build_path(archive, project_dir))
             if not lock_problems:
                 warnings.extend(
                     layer_lock.check(index, entry.name, entry.version, archive, lock)
@@ -438,6 +435,43 @@ def _archive(
             )
         )
         return None
+
+
+def _check_build_path(archive: LayerArchive, project_dir: Path) -> list[Problem]:
+    if archive.data is None:
+        return []
+    try:
+        layer_archive.check_build_path(archive, project_dir)
+    except ContentError as error:
+        return [_build_path_problem(archive, error)]
+    return []
+
+
+def _build_path_problem(archive: LayerArchive, error: ContentError) -> Problem:
+    # The build path is not a configuration value, so the problem is reported
+    # under the zip's path, as lock file problems are under the lock file's name.
+    return Problem(archive.path, error.message, error.found, error.allowed, error.fix)
+
+
+def write_archives(layers: Iterable[Layer], project_dir: Path) -> None:
+    """Write the zip built for each layer at its path in the project.
+
+    Raises ConfigError, with one problem per zip, when a zip's path is unsafe to
+    write (see `layer_archive.check_build_path`). No zip is written then.
+    """
+    archives = [layer.archive for layer in layers]
+    problems = [
+        problem
+        for archive in archives
+        for problem in _check_build_path(archive, project_dir)
+    ]
+    if problems:
+        raise ConfigError(problems)
+    for archive in archives:
+        try:
+            layer_archive.write_archive(archive, project_dir)
+        except ContentError as error:
+            raise ConfigError([_build_path_problem(archive, error)]) from None
 
 
 def build_layers(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +104,40 @@ def test_program_runs_twice_in_one_process(prod_stack: StackConfig) -> None:
     first = run_program(PROJECT_DIR, prod_stack)
     second = run_program(PROJECT_DIR, prod_stack)
     assert first.as_json() == second.as_json()
+
+
+def test_build_link_stops_program(prod_stack: StackConfig, tmp_path: Path) -> None:
+    # A committed `build -> evil` link with a planted partial file that links to a
+    # file outside the project: the program must write nothing and register nothing.
+    project = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_DIR / "layers",
+        project / "layers",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    for name in ("__main__.py", "Pulumi.yaml", "Pulumi.prod.yaml", "layers.lock.json"):
+        shutil.copy(PROJECT_DIR / name, project / name)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("important\n")
+    (project / "evil/layers").mkdir(parents=True)
+    (project / "evil/layers/.org-monitoring-1.0.0.zip.partial").symlink_to(victim)
+    (project / "build").symlink_to("evil")
+    before = sorted(
+        (path, path.is_symlink(), path.is_file() and path.read_bytes())
+        for path in tmp_path.rglob("*")
+    )
+
+    result = run_program(project, prod_stack)
+
+    assert result.exit_code == 2
+    assert result.resources == []
+    assert (
+        "build/layers/org-monitoring-1.0.0.zip: cannot write the layer zip: build is "
+        "a symbolic link" in result.stderr
+    )
+    assert victim.read_text() == "important\n"
+    after = sorted(
+        (path, path.is_symlink(), path.is_file() and path.read_bytes())
+        for path in tmp_path.rglob("*")
+    )
+    assert after == before

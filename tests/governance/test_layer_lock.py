@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -178,15 +180,19 @@ def test_invalid_lock_file(prod_values: dict[str, Any], tmp_path: Path) -> None:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the project's stack files, layers and lock file."""
-    for name in ("Pulumi.yaml", "Pulumi.prod.yaml", "layers.lock.json"):
-        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    """A copy of the project's stack files, layers and lock file.
+
+    The copy is a subdirectory of tmp_path, so a test may put files beside it.
+    """
+    project = tmp_path / "project"
     shutil.copytree(
         PROJECT_DIR / "layers",
-        tmp_path / "layers",
+        project / "layers",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
-    return tmp_path
+    for name in ("Pulumi.yaml", "Pulumi.prod.yaml", "layers.lock.json"):
+        shutil.copy(PROJECT_DIR / name, project / name)
+    return project
 
 
 def run(project: Path, *arguments: str) -> int:
@@ -244,3 +250,163 @@ def test_lock_layers_adds_and_refuses(
     assert "workload-retry 1.0.0: replaced\n" in capsys.readouterr().out
     assert run(project, "validate") == 0
     assert "warning" not in capsys.readouterr().out
+
+
+LOCK_FORMAT = '{"layers": {NAME: {VERSION: {"codeSha256": ..., "filesSha256": ...}}}}'
+RESTORE_FIX = (
+    "restore the file from version control, or delete it and run "
+    "`python -m governance lock-layers --stack <stack>`"
+)
+
+
+def write_json(text: str) -> Callable[[Path], None]:
+    def setup(path: Path) -> None:
+        path.write_text(text)
+
+    return setup
+
+
+def link_lock(path: Path) -> None:
+    victim = path.parent.parent / "victim.json"
+    victim.write_text((PROJECT_DIR / "layers.lock.json").read_text())
+    path.symlink_to(victim)
+
+
+def invalid(found: str) -> Problem:
+    return Problem(
+        "layers.lock.json", "invalid lock file", found, LOCK_FORMAT, RESTORE_FIX
+    )
+
+
+def not_regular(kind: str) -> Problem:
+    return Problem(
+        "layers.lock.json",
+        f"the lock file is {kind}",
+        '"layers.lock.json"',
+        "a regular file in the project directory: " + LOCK_FORMAT,
+        RESTORE_FIX,
+    )
+
+
+ENTRY = '{"codeSha256": "c", "filesSha256": "f"}'
+LOCK_CASES: list[tuple[str, Callable[[Path], None], Problem]] = [
+    (
+        "version key not a number",
+        write_json('{"layers": {"org-monitoring": {"latest": ' + ENTRY + "}}}"),
+        invalid("layer 'org-monitoring': version 'latest' is not MAJOR.MINOR.PATCH"),
+    ),
+    (
+        "version key with two numbers",
+        write_json('{"layers": {"org-monitoring": {"1.0": ' + ENTRY + "}}}"),
+        invalid("layer 'org-monitoring': version '1.0' is not MAJOR.MINOR.PATCH"),
+    ),
+    (
+        "hash not a string",
+        write_json(
+            '{"layers": {"x": {"1.0.0": {"codeSha256": 1, "filesSha256": "f"}}}}'
+        ),
+        invalid("x 1.0.0: hashes must be strings"),
+    ),
+    (
+        "deeply nested JSON",
+        write_json("[" * 100_000 + "]" * 100_000),
+        invalid("JSON nested too deeply to read"),
+    ),
+    (
+        "not UTF-8",
+        lambda path: path.write_bytes(b"\xff\xfe{}"),
+        invalid(
+            "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"
+        ),
+    ),
+    ("directory", lambda path: path.mkdir(), not_regular("a directory")),
+    ("symbolic link", link_lock, not_regular("a symbolic link")),
+    ("named pipe", lambda path: os.mkfifo(path), not_regular("not a regular file")),
+]
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [pytest.param(setup, expected, id=name) for name, setup, expected in LOCK_CASES],
+)
+def test_unusable_lock_file(
+    prod_values: dict[str, Any],
+    project: Path,
+    setup: Callable[[Path], None],
+    expected: Problem,
+) -> None:
+    lock_file = project / "layers.lock.json"
+    lock_file.unlink()
+    setup(lock_file)
+    with pytest.raises(ConfigError) as raised:
+        config.load(prod_values, PROD_SECRET_KEYS, project_dir=project)
+    assert raised.value.problems == [expected]
+
+
+def test_unreadable_lock_file(
+    prod_values: dict[str, Any], project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tests may run as root, which reads any file, so the error is raised directly.
+    def denied(self: Path, *arguments: Any, **keywords: Any) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    with pytest.raises(ConfigError) as raised:
+        config.load(prod_values, PROD_SECRET_KEYS, project_dir=project)
+    assert raised.value.problems == [
+        Problem(
+            "layers.lock.json",
+            "cannot read the lock file",
+            "[Errno 13] Permission denied",
+            "a lock file this user can read",
+            "fix the file's permissions, or " + RESTORE_FIX,
+        )
+    ]
+
+
+def state(path: Path) -> tuple[str, Any]:
+    """Describe what is at a path without following a link: kind and content."""
+    if path.is_symlink():
+        return ("link", os.readlink(path))
+    if path.is_dir():
+        return ("directory", None)
+    return ("file", path.read_bytes() if path.exists() else None)
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        pytest.param(LOCK_CASES[0][1], id="version key not a number"),
+        pytest.param(LOCK_CASES[3][1], id="deeply nested JSON"),
+        pytest.param(lambda path: path.mkdir(), id="directory"),
+        pytest.param(link_lock, id="symbolic link"),
+    ],
+)
+def test_commands_reject_lock_file(
+    project: Path, setup: Callable[[Path], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    lock_file = project / "layers.lock.json"
+    victim = project.parent / "victim.json"
+    lock_file.unlink()
+    setup(lock_file)
+    before = (state(lock_file), state(victim))
+    assert run(project, "validate") == 2
+    assert "layers.lock.json: " in capsys.readouterr().err
+    assert run(project, "lock-layers") == 2
+    assert "layers.lock.json: " in capsys.readouterr().err
+    assert (state(lock_file), state(victim)) == before
+
+
+def test_write_replaces_link(project: Path) -> None:
+    # A link at the lock file's name is replaced by the file, not written through.
+    lock_file = project / "layers.lock.json"
+    lock_file.unlink()
+    link_lock(lock_file)
+    victim = project.parent / "victim.json"
+    before = victim.read_text()
+    layer_lock.write(project, {"x": {"1.0.0": LockedVersion("c", "f")}})
+    assert victim.read_text() == before
+    assert not lock_file.is_symlink()
+    assert json.loads(lock_file.read_text()) == {
+        "layers": {"x": {"1.0.0": {"codeSha256": "c", "filesSha256": "f"}}}
+    }

@@ -33,6 +33,9 @@ CONTENT_ALLOWED = (
     "directory: a project directory the program zips, or zipFile: a prebuilt zip "
     "in the project"
 )
+LAYER_FILES_ALLOWED = (
+    "a directory inside the project that contains only the layer's files"
+)
 PATH_ALLOWED = "a path relative to the project directory, inside it, with / separators"
 
 
@@ -310,6 +313,40 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "move the content into the project",
             )
         ],
+    ),
+    *(
+        (
+            f"project directory as {value!r}",
+            [layer(0, content={"directory": value})],
+            [
+                Problem(
+                    "layers[0].content.directory",
+                    "the project directory itself cannot be a layer, because it "
+                    "contains .git, the stack files and the rest of the project",
+                    f'"{value}"',
+                    LAYER_FILES_ALLOWED,
+                    "move the layer's files into their own directory, for example "
+                    "layers/monitoring",
+                )
+            ],
+        )
+        for value in (".", "./", "./.")
+    ),
+    *(
+        (
+            f"git directory as {value!r}",
+            [layer(0, content={"directory": value})],
+            [
+                Problem(
+                    "layers[0].content.directory",
+                    "directory is inside the project's .git directory",
+                    f'"{value}"',
+                    LAYER_FILES_ALLOWED,
+                    "point content.directory at the layer's files",
+                )
+            ],
+        )
+        for value in (".git", "./.git/objects", ".GIT")
     ),
     (
         "zip file without .zip",
