@@ -27,7 +27,7 @@ def parse(
 ) -> Any:
     """Validate one value against a model; on failure add its problems, return None.
 
-    `secret` says the value comes from a key the CLI marked secret, so problems
+    `secret` marks a value read from a key the CLI marked secret, so problems
     whose value could be a secret print the mask in its place.
     """
     if value is None:

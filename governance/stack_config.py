@@ -4,7 +4,7 @@ Two sources give the same values. Under `pulumi up` the CLI decrypts the stack's
 configuration and hands it to the program, structured values as JSON text;
 `from_runtime` reads it there. The offline preview has no CLI: `read_stack` parses
 `Pulumi.yaml` and `Pulumi.<stack>.yaml` itself and `runtime_values` encodes them the
-way the CLI would, so the program sees no difference.
+way the CLI would, so the program receives the same values.
 
 YAML is parsed by ruamel.yaml under YAML 1.2, as the Pulumi CLI's Go parser does:
 `012345678901` is a number there (its leading zero lost), and `yes`, `no`, `on` and
@@ -35,10 +35,10 @@ SECRET_PLACEHOLDER = "offline-preview-secret"
 class StackConfig:
     """A stack's configuration: namespace values, other keys, and the secret keys.
 
-    `values` holds the keys of the `org-governance` namespace without the prefix;
+    `values` contains the keys of the `org-governance` namespace without the prefix;
     `other` contains every other key whole (`aws:region`); `secret_keys` names the
-    namespace keys (without prefix) whose value contains a secret, and
-    `secret_paths` the config path of each secret value when the stack file was
+    namespace keys (without prefix) whose value contains a secret. `secret_paths`
+    names the config path of each secret value when the stack file was
     read here (the CLI passes only the keys, so it is None under `pulumi up`).
     """
 
@@ -238,7 +238,7 @@ class _NodeBudget:
     """Counts the values read from a stack file, to stop alias expansion early.
 
     YAML aliases share one node, but walking the document visits it once per
-    reference, so a few lines of aliases can stand for billions of values; the Go
+    reference, so a few lines of aliases can stand for billions of values. The Go
     parser of the Pulumi CLI rejects such documents too.
     """
 
@@ -262,8 +262,8 @@ class _NodeBudget:
 def _decode_secure(value: Any, path: str, found: set[str], budget: _NodeBudget) -> Any:
     """Replace each `{secure: ...}` mapping with the placeholder; record its path.
 
-    Paths are written as the configuration errors write them: `executionRoles[0]
-    .externalId`, so the validator can tell which values were encrypted.
+    Paths are spelled as in configuration errors (`executionRoles[0].externalId`),
+    so the validator can tell which values were encrypted.
     """
     budget.spend()
     if isinstance(value, dict):
