@@ -375,8 +375,8 @@ def _plain_secrets(
     """Report external ids in plain text, and secure values the program would leak.
 
     With the paths of the encrypted values, each external id is checked on its own.
-    Under `pulumi up` the CLI only marks the keys that contain a secret, so one encrypted
-    value anywhere in `executionRoles` is all that can be checked there.
+    Under `pulumi up` the CLI only marks the keys that contain a secret, so one
+    encrypted value anywhere in `executionRoles` is all that can be checked there.
     """
     problems = []
     roles = values.get("executionRoles")
