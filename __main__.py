@@ -12,12 +12,13 @@ import pulumi
 from accounts.anomaly import CostAnomalyDetection
 from accounts.baseline import AccountBaseline
 from accounts.provider import account_provider
-from governance import config, layer_archive, stack_config
+from governance import collector, config, layer_archive, stack_config
 from governance.plan import plan_organization
 from governance.problems import EXIT_INVALID, ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent
 
+collector.defer_full_collections()
 values, secret_keys = stack_config.from_runtime()
 try:
     organization = config.load(values, secret_keys, PROJECT_DIR)
