@@ -1,7 +1,7 @@
 """org-governance: the baseline of every member account of an AWS Organization.
 
-Read and validate the stack configuration, plan every account, create each
-account's provider and baseline, and export what they expose.
+Read and validate the stack configuration, plan every account the stack covers,
+create each account's provider and baseline, and export what they expose.
 """
 
 import sys
@@ -12,7 +12,7 @@ import pulumi
 from accounts.anomaly import CostAnomalyDetection
 from accounts.baseline import AccountBaseline
 from accounts.provider import account_provider
-from governance import collector, config, layer_archive, stack_config
+from governance import collector, layer_archive, shards, stack_config
 from governance.plan import plan_organization
 from governance.problems import EXIT_INVALID, ConfigError
 
@@ -21,8 +21,14 @@ PROJECT_DIR = Path(__file__).resolve().parent
 collector.defer_full_collections()
 values, secret_keys = stack_config.from_runtime()
 try:
-    organization = config.load(values, secret_keys, PROJECT_DIR)
-    plan = plan_organization(organization, pulumi.get_project(), pulumi.get_stack())
+    # A stack of a split organization also reads the shared file, and the other
+    # stacks' files for their shards, from the project directory.
+    organization, shard = shards.load(
+        values, secret_keys, PROJECT_DIR, pulumi.get_stack()
+    )
+    plan = plan_organization(
+        organization, pulumi.get_project(), pulumi.get_stack(), shard
+    )
 except ConfigError as error:
     # Nothing is registered before this point, so invalid input changes nothing.
     print(error.render(), file=sys.stderr)
@@ -32,9 +38,14 @@ for warning in organization.warnings:
 
 # The zips built from layer directories go where each LayerVersion's code points.
 for layer in organization.layers:
-    layer_archive.write_archive(layer.archive, PROJECT_DIR)
+    if layer.owner in shard.accounts:
+        layer_archive.write_archive(layer.archive, PROJECT_DIR)
 
-management_provider = account_provider(plan.management)
+# Of a split organization, only the stack with the organization-level resources
+# needs the management account's provider: each provider is a process of its own.
+management_provider = (
+    account_provider(plan.management) if plan.organization_resources else None
+)
 anomaly_detection = (
     CostAnomalyDetection(
         "cost-anomaly-detection",
