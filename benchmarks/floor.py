@@ -81,7 +81,7 @@ def _reference(value: str) -> str:
 
 
 def _mark_secrets(value: Any) -> tuple[Any, bool]:
-    """Replace each secret the engine received with a `_Secret`; say if one was."""
+    """Replace each secret the engine received with a `_Secret`, and flag it."""
     if isinstance(value, dict):
         if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
             return _Secret(value["value"]), True

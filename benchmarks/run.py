@@ -17,9 +17,9 @@ For each size, a synthetic organization with the sample stack's mix of features
 
 Time is CPU time of the measuring process, all threads (`time.process_time`),
 around the measured call only: generating the organization and importing
-modules happen before. CPU time is what the table and the ratios use, because it
-moves less than wall-clock time when other processes share the machine;
-wall-clock times (`time.perf_counter`) follow in a second table. With
+modules happen before. The table and the ratios use CPU time, because it moves
+less than wall-clock time when other processes share the machine. Wall-clock
+times (`time.perf_counter`) follow in a second table. With
 `--repeat N` every measurement runs N times, the preview and both floors
 alternating, and the run with the least CPU time is kept. Peak memory is the
 peak resident set size of the measuring process (`resource.getrusage(...)
@@ -470,11 +470,26 @@ def run(sizes: list[int], repeat: int) -> list[SizeResult]:
         return [measure_size(size, repeat, Path(work_dir)) for size in sorted(sizes)]
 
 
+def report(results: list[SizeResult]) -> str:
+    """Render the tables, the growth between sizes and the targets."""
+    lines = ["CPU seconds, peak MiB and CPU time ratios:"]
+    lines.append(format_table(HEADERS, table_rows(results)))
+    lines.extend(["", "Wall-clock seconds of the same runs:"])
+    lines.append(format_table(WALL_HEADERS, wall_rows(results)))
+    lines.append("")
+    for measure in ("plan", "preview", "floor"):
+        lines.extend(growth(results, measure))
+    lines.append("")
+    lines.extend(targets(results))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table, the growth and the targets."""
     arguments = build_parser().parse_args(argv)
     if arguments.measure:
         return _child_main(arguments)
+
     sizes = (
         [int(size) for size in arguments.sizes.split(",")]
         if arguments.sizes
@@ -484,38 +499,23 @@ def main(argv: list[str] | None = None) -> int:
     smallest = len(synthetic.template_stack().values["accounts"])
     if min(sizes) < smallest:
         build_parser().error(f"--sizes: each size is at least {smallest} accounts")
+
     described = machine()
+    command = ["python", "benchmarks/run.py", *(argv or sys.argv[1:])]
     print("Machine: " + ", ".join(f"{key} {value}" for key, value in described.items()))
-    print(
-        "Command: "
-        + shlex.join(["python", "benchmarks/run.py", *(argv or sys.argv[1:])])
-    )
+    print("Command: " + shlex.join(command))
     results = run(sizes, repeat)
     print()
-    print("CPU seconds, peak MiB and CPU time ratios:")
-    print(format_table(HEADERS, table_rows(results)))
-    print()
-    print("Wall-clock seconds of the same runs:")
-    print(format_table(WALL_HEADERS, wall_rows(results)))
-    print()
-    for measure in ("plan", "preview", "floor"):
-        for line in growth(results, measure):
-            print(line)
-    print()
-    for line in targets(results):
-        print(line)
+    print(report(results))
+
     if arguments.json:
-        arguments.json.write_text(
-            json.dumps(
-                {
-                    "machine": described,
-                    "repeat": repeat,
-                    "results": [asdict(result) for result in results],
-                },
-                indent=2,
-            )
-            + "\n"
-        )
+        document = {
+            "machine": described,
+            "command": shlex.join(command),
+            "repeat": repeat,
+            "results": [asdict(result) for result in results],
+        }
+        arguments.json.write_text(json.dumps(document, indent=2) + "\n")
     return 0
 
 

@@ -110,9 +110,9 @@ def synthetic_stack(count: int, template: StackConfig) -> StackConfig:
 def changed_values(values: dict[str, Any], count: int = 3) -> dict[str, Any]:
     """Return a second version of an organization in which `count` accounts differ.
 
-    The changed accounts are spread over the list; each gets a tag and a budget
-    limit of its own, as a routine change of a few accounts would. For the
-    semantic diff measurement, which compares the two versions.
+    The changed accounts are spread over the list. Each gets a tag and a budget
+    limit of its own, as a routine change of a few accounts would. The semantic
+    diff measurement compares the two versions.
     """
     changed = copy.deepcopy(values)
     accounts = changed["accounts"]

@@ -167,8 +167,6 @@ def list_stacks(
     if stack is None:
         return shards.describe(project_dir, shared_file)
     config_of_stack = read_stack(project_dir, stack)
-    if "shared" in config_of_stack.values:
-        return shards.describe(project_dir, config_of_stack.values["shared"])
     return shards.resolve(
         config_of_stack.values, config_of_stack.secret_keys, project_dir, stack
     )

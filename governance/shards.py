@@ -50,9 +50,10 @@ NAMESPACE = config.NAMESPACE
 SHARDS_KEY = shared_file.SHARDS_KEY
 
 # Accounts one stack may cover before validation warns. Under `pulumi up` each
-# account's provider runs as its own process, an estimated 170-430 MB each as
-# reported by users of pulumi-aws 7 (pulumi/pulumi-aws issues 5226 and 5860): 25
-# accounts and the management account need an estimated 4.4-11.2 GB.
+# account's provider runs as its own process of an estimated 170-430 MB, from user
+# reports (https://github.com/pulumi/pulumi-aws/issues/5226, and /5860 with
+# pulumi-aws 7.3.1). 25 accounts and the management account then need an estimated
+# 4.4-11.2 GB, which fits a CI runner of 16 GB.
 DEFAULT_MAX_ACCOUNTS_PER_STACK = 25
 # The estimate above, in MB per provider process, for the warning's figures.
 PROVIDER_MB_ESTIMATE = (170, 430)
@@ -442,7 +443,7 @@ def _other_stack(
 @dataclass(frozen=True)
 class _Coverage:
     shards: tuple[Shard, ...]
-    # How each account is covered: (stack, "by name" or "through unit X").
+    # The stacks covering each account, as (stack, "by name" or "through unit X").
     covered: Mapping[str, list[tuple[str, str]]]
     problems: list[Problem]
 

@@ -1,6 +1,6 @@
 """The shared file of an organization split over stacks, and its stack secrets.
 
-The file holds the organization's definitions, written once: the keys
+The file contains the organization's definitions, written once: the keys
 `organization`, `accounts`, `executionRoles` and `layers` of the `org-governance`
 namespace without their prefix and without `config:`, and `shards`. Each stack
 names it with `org-governance:shared`; the program reads it from the project
