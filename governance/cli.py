@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from governance import config, layer_lock, policy, report, review
+from governance import config, layer_lock, policy, report, review, shards, shared_file
 from governance.endpoint_costs import (
     BASIS,
     HOURS_PER_MONTH,
@@ -77,6 +77,35 @@ def build_parser() -> argparse.ArgumentParser:
     _add_stack_arguments(preview)
     preview.add_argument(
         "--json", action="store_true", help="print the preview as one JSON object"
+    )
+
+    listing = commands.add_parser(
+        "shards",
+        help="list the stacks of an organization and the accounts each covers",
+    )
+    listing.add_argument(
+        "--shared",
+        default=shared_file.DEFAULT_SHARED_FILE,
+        help="shared file of a split organization, relative to the project "
+        f"directory (default: {shared_file.DEFAULT_SHARED_FILE})",
+    )
+    listing.add_argument(
+        "--stack",
+        help="list this stack's organization instead: the stacks of its shared "
+        "file, or the stack alone when it has none",
+    )
+    listing.add_argument(
+        "--project-dir",
+        type=Path,
+        default=PROJECT_DIR,
+        help="directory holding Pulumi.yaml and the stack files (default: this "
+        "project)",
+    )
+    listing.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"include": [{"stack", "accounts", "organizationResources"}]} '
+        "on one line, for a CI matrix",
     )
 
     lock = commands.add_parser(
@@ -175,6 +204,70 @@ def lock_layers(
         layer_lock.write(project_dir, updated)
         log.info("wrote %s", project_dir / layer_lock.LOCK_FILE)
     return changes
+
+
+def list_stacks(
+    project_dir: Path, shared_file: str, stack: str | None = None
+) -> shards.Stacks:
+    """Load an organization and the shard of each of its stacks.
+
+    With `stack`, the organization is that stack's: the stacks of its shared
+    file, or the stack alone. Raises ConfigError when anything is invalid.
+    """
+    if stack is None:
+        return shards.describe(project_dir, shared_file)
+    config_of_stack = read_stack(project_dir, stack)
+    return shards.resolve(
+        config_of_stack.values, config_of_stack.secret_keys, project_dir, stack
+    )
+
+
+def stacks_matrix(stacks: shards.Stacks) -> dict[str, Any]:
+    """Return the stacks as a GitHub Actions matrix: one `include` entry each.
+
+    The object has no other key, since a matrix makes a dimension of every key.
+    """
+    return {
+        "include": [
+            {
+                "stack": shard.stack,
+                "accounts": sorted(shard.accounts),
+                "organizationResources": shard.organization_resources,
+            }
+            for shard in stacks.shards
+        ]
+    }
+
+
+def format_stacks(stacks: shards.Stacks) -> str:
+    """Render the stacks of an organization and their accounts for a terminal."""
+    organization = stacks.organization
+    source = f" ({stacks.shared_file})" if stacks.shared_file else ""
+    noun = "stack" if len(stacks.shards) == 1 else "stacks"
+    lines = [
+        f"organization {organization.id}: {len(organization.accounts)} accounts in "
+        f"{len(stacks.shards)} {noun}{source}, at most "
+        f"{stacks.max_accounts_per_stack} accounts per stack"
+    ]
+    for shard in stacks.shards:
+        extra = ", organization-level resources" if shard.organization_resources else ""
+        lines.append(f"{shard.stack}: {len(shard.accounts)} accounts{extra}")
+        lines.append("  " + (", ".join(sorted(shard.accounts)) or "no account"))
+    return "\n".join(lines)
+
+
+def format_valid(
+    stack: str, organization: config.Organization, plan: OrganizationPlan
+) -> str:
+    """Say that a stack is valid and how many accounts it covers."""
+    count = len(plan.accounts)
+    total = len(organization.accounts)
+    if count == total and plan.organization_resources:
+        return f"stack {stack}: configuration valid, {count} accounts"
+    return (
+        f"stack {stack}: configuration valid, {count} of the organization's "
+        f"{total} accounts"
+    )
 
 
 def format_warnings(warnings: tuple[Problem, ...]) -> str:
@@ -410,15 +503,30 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
     try:
+        if arguments.command == "shards":
+            stacks = list_stacks(
+                arguments.project_dir, arguments.shared, arguments.stack
+            )
+            warnings = tuple(
+                warning for found in stacks.warnings.values() for warning in found
+            )
+            if arguments.json:
+                print(json.dumps(stacks_matrix(stacks)))
+            else:
+                print(format_stacks(stacks))
+            if warnings:
+                print(format_warnings(warnings), file=sys.stderr)
+            return 0
         stack = read_stack(arguments.project_dir, arguments.stack, arguments.config)
         if arguments.command == "validate":
-            organization, _ = validate_stack(stack, arguments.project_dir)
+            organization, plan = validate_stack(stack, arguments.project_dir)
             if arguments.json:
                 print(
                     json.dumps(
                         {
                             "valid": True,
-                            "accounts": len(organization.accounts),
+                            "accounts": len(plan.accounts),
+                            "organizationAccounts": len(organization.accounts),
                             "warnings": [
                                 warning.as_dict() for warning in organization.warnings
                             ],
@@ -427,8 +535,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
             else:
-                count = len(organization.accounts)
-                print(f"stack {stack.stack}: configuration valid, {count} accounts")
+                print(format_valid(stack.stack, organization, plan))
                 if organization.warnings:
                     print(format_warnings(organization.warnings))
             return 0

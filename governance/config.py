@@ -183,6 +183,11 @@ TOP_LEVEL_KEYS: dict[str, Any] = {
     "accounts": list[AccountConfig],
     "executionRoles": list[ExecutionRoleConfig],
     "layers": list[layers.LayerConfig],
+    # Keys of an organization split over stacks, checked by governance.shards.
+    "shared": str,
+    "shard": dict,
+    "shards": dict,
+    "secrets": dict,
 }
 REQUIRED_KEYS = ("organization", "accounts")
 

@@ -15,6 +15,7 @@ applied, which is what the plan reads.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
@@ -357,7 +358,22 @@ def endpoint_policy(
     """Build an endpoint policy that allows only principals of the organization.
 
     `actions` and `resources`, when given, narrow it; left out, they are "*".
+    Equal arguments return the same document object, which callers must not change.
     """
+    return _endpoint_policy(
+        organization_id,
+        tuple(actions) if actions else None,
+        tuple(resources) if resources else None,
+    )
+
+
+# Most endpoints of an organization share a policy, and building one is the cost.
+@functools.lru_cache(maxsize=1024)
+def _endpoint_policy(
+    organization_id: str,
+    actions: tuple[str, ...] | None,
+    resources: tuple[str, ...] | None,
+) -> dict[str, Any]:
     return policy.policy(
         {
             "Sid": ORGANIZATION_SID,
@@ -815,34 +831,65 @@ def _check_partition(region: str | None, path: str) -> list[Problem]:
 
 
 def _check_across_accounts(vpcs: Sequence[_Vpc]) -> list[Problem]:
-    problems = []
+    """Report a VPC named by two accounts and VPC blocks that overlap.
+
+    Each problem is on the later entry and names the earlier one. Two CIDR blocks
+    are either disjoint or one contains the other, so a sweep over the blocks
+    sorted by first address finds every overlapping pair without comparing each
+    VPC with every other (an organization of thousands of accounts).
+    """
+    # (later position, earlier position, 0 for a shared id or 1 for an overlap)
+    pairs: list[tuple[int, int, int]] = []
+    positions_with_id: dict[str, list[int]] = {}
     for position, vpc in enumerate(vpcs):
-        for earlier in vpcs[:position]:
-            if vpc.id is not None and vpc.id == earlier.id:
-                problems.append(
-                    Problem(
-                        f"{vpc.path}.id",
-                        "VPC is already the network of another account",
-                        show(vpc.id),
-                        "a VPC of this account, named by one account entry only",
-                        f"correct the id; accounts[{earlier.index}] "
-                        f"({earlier.account}) has it",
-                    )
+        if vpc.id is None:
+            continue
+        earlier = positions_with_id.setdefault(vpc.id, [])
+        pairs.extend((position, other, 0) for other in earlier)
+        earlier.append(position)
+    # Sorted by first address, a block comes after every block that contains it.
+    blocks = []
+    for position, vpc in enumerate(vpcs):
+        network = ipaddress.ip_network(vpc.cidr)
+        first = int(network.network_address)
+        last = int(network.broadcast_address)
+        blocks.append((first, -network.num_addresses, position, last))
+    blocks.sort()
+    # The blocks that contain the current one, each with its last address.
+    enclosing: list[tuple[int, int]] = []
+    for first, _, position, last in blocks:
+        while enclosing and enclosing[-1][1] < first:
+            enclosing.pop()
+        for other, _ in enclosing:
+            pairs.append((max(position, other), min(position, other), 1))
+        enclosing.append((position, last))
+
+    problems = []
+    for position, earlier_position, kind in sorted(pairs):
+        vpc, earlier = vpcs[position], vpcs[earlier_position]
+        if kind == 0:
+            problems.append(
+                Problem(
+                    f"{vpc.path}.id",
+                    "VPC is already the network of another account",
+                    show(vpc.id),
+                    "a VPC of this account, named by one account entry only",
+                    f"correct the id; accounts[{earlier.index}] "
+                    f"({earlier.account}) has it",
                 )
-            if ipaddress.ip_network(vpc.cidr).overlaps(
-                ipaddress.ip_network(earlier.cidr)
-            ):
-                problems.append(
-                    Problem(
-                        f"{vpc.path}.cidr",
-                        "VPC CIDR block overlaps the VPC of another account",
-                        show(vpc.cidr),
-                        "a block no other VPC of the stack uses, so that the VPCs "
-                        "can be connected through peering or a transit gateway",
-                        f"choose another block; accounts[{earlier.index}] "
-                        f"({earlier.account}) has {earlier.cidr}",
-                    )
+            )
+        else:
+            problems.append(
+                Problem(
+                    f"{vpc.path}.cidr",
+                    "VPC CIDR block overlaps the VPC of another account",
+                    show(vpc.cidr),
+                    "a block no other VPC of the stack uses, so that the VPCs "
+                    "can be connected through peering or a transit gateway",
+                    f"choose another block; accounts[{earlier.index}] "
+                    f"({earlier.account}) has {earlier.cidr}",
                 )
+            )
     return problems
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from governance import config
+from governance import config, shards
 from governance.plan import OrganizationPlan, plan_organization
 from governance.stack_config import StackConfig
 
@@ -15,9 +15,16 @@ def load_and_plan(
     """Validate and plan a stack's configuration; raises ConfigError on any problem.
 
     Planning is part of validation because quotas are checked on the documents.
-    Layer content and the layer lock file are read from `project_dir`.
+    Layer content, the layer lock file, and for a stack of a split organization
+    the shared file and the other stacks' files, are read from `project_dir`. The
+    plan holds the accounts the stack covers.
     """
-    organization = config.load(
-        stack.values, stack.secret_keys, project_dir, stack.secret_paths
+    organization, shard = shards.load(
+        stack.values,
+        stack.secret_keys,
+        project_dir,
+        stack.stack,
+        stack.secret_paths,
     )
-    return organization, plan_organization(organization, stack.project, stack.stack)
+    plan = plan_organization(organization, stack.project, stack.stack, shard)
+    return organization, plan

@@ -24,6 +24,7 @@ from governance.endpoints import NetworkPlan, plan_network
 from governance.fields import MANAGED_BY_TAG
 from governance.layers import LayerPlan, plan_layers
 from governance.problems import ConfigError, Problem
+from governance.shards import Shard
 from governance.trust import RolePlan, plan_roles
 
 
@@ -66,6 +67,9 @@ class OrganizationPlan:
     management: ProviderPlan
     accounts: tuple[AccountPlan, ...]
     anomaly_detection: AnomalyDetectionPlan | None = None
+    # Whether this stack creates the management account's provider and the
+    # organization-level resources; of a split organization, one stack does.
+    organization_resources: bool = True
 
 
 def session_name(project: str, stack: str) -> str:
@@ -137,16 +141,20 @@ def plan_account(
 
 
 def plan_organization(
-    organization: Organization, project: str, stack: str
+    organization: Organization, project: str, stack: str, shard: Shard | None = None
 ) -> OrganizationPlan:
-    """Plan every account of the organization, sorted by account name.
+    """Plan every account of the organization, or of a shard, sorted by account name.
 
-    Raises ConfigError when a planned document exceeds an AWS quota.
+    With a shard, only its accounts are planned, and the organization-level
+    resources only if it has them. Execution roles are planned for the whole
+    organization either way, so every stack checks the same quotas. Raises
+    ConfigError when a planned document exceeds an AWS quota.
     """
     problems: list[Problem] = []
     roles = plan_roles(organization, problems)
     if problems:
         raise ConfigError(problems)
+    organization_resources = shard is None or shard.organization_resources
     management_tags = {**organization.tags, MANAGED_BY_TAG: f"{project}/{stack}"}
     layers = plan_layers(organization)
     return OrganizationPlan(
@@ -172,8 +180,12 @@ def plan_organization(
                 layers=layers.get(account.name, ()),
             )
             for account in organization.accounts
+            if shard is None or account.name in shard.accounts
         ),
         anomaly_detection=plan_anomaly_detection(
             organization.anomaly_detection, project, stack
-        ),
+        )
+        if organization_resources
+        else None,
+        organization_resources=organization_resources,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import io
 import json
@@ -18,7 +19,7 @@ import logging
 import runpy
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,8 @@ class PreviewResult:
     outputs: dict[str, Any] = field(default_factory=dict)
     exit_code: int = 0
     stderr: str = ""
+    # The engine requests themselves, in order, when the run was asked to keep them.
+    requests: list[Any] = field(default_factory=list, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         """Return the preview as the documented JSON object."""
@@ -145,12 +148,20 @@ class _RecordingMonitor(mocks.MockMonitor):
     component was given, or its parent's.
     """
 
-    def __init__(self, mock: _Mocks) -> None:
+    def __init__(self, mock: _Mocks, keep_requests: bool = False) -> None:
         super().__init__(mock)
         self.recorded: list[RecordedResource] = []
         self._by_urn: dict[str, RecordedResource] = {}
+        self.requests: list[Any] | None = [] if keep_requests else None
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if self.requests is not None:
+            self.requests.append(request)
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if self.requests is not None:
+            self.requests.append(request)
         if request.type == "pulumi:pulumi:Stack":
             return super().RegisterResource(request)
         inputs = _plain(json_format.MessageToDict(request.object))
@@ -363,22 +374,72 @@ async def _resolve(value: Any) -> Any:
     return _plain(value)
 
 
-def run_program(project_dir: Path, config: StackConfig) -> PreviewResult:
+def run_program(
+    project_dir: Path, config: StackConfig, keep_requests: bool = False
+) -> PreviewResult:
     """Run `project_dir/__main__.py` under the mock engine with a stack's configuration.
 
     The program's own exit status is kept: 2 when it rejected the configuration, in
-    which case it registered nothing and the result lists no resource.
+    which case it registered nothing and the result lists no resource. With
+    `keep_requests`, the result also holds the engine requests the program sent.
     """
-    result = PreviewResult(project=config.project, stack=config.stack)
-    monitor = _RecordingMonitor(_Mocks())
     values, secret_keys = runtime_values(config)
+    sys.path.insert(0, str(project_dir))
+    try:
+        return run_mocked(
+            config.project,
+            config.stack,
+            lambda: runpy.run_path(
+                str(project_dir / "__main__.py"), run_name="__main__"
+            ),
+            config=values,
+            secret_keys=secret_keys,
+            keep_requests=keep_requests,
+        )
+    finally:
+        sys.path.remove(str(project_dir))
+
+
+def run_mocked(
+    project: str,
+    stack: str,
+    program: Callable[[], object],
+    *,
+    config: Mapping[str, str] | None = None,
+    secret_keys: Sequence[str] = (),
+    keep_requests: bool = False,
+) -> PreviewResult:
+    """Run a Pulumi program, given as a function, under the mock engine.
+
+    `config` maps each namespaced key to its text, as the Pulumi CLI passes it. A
+    `SystemExit` raised by the program ends the run with its status. The garbage
+    collector's thresholds, which the program may change, are restored after it.
+    """
+    thresholds = gc.get_threshold()
+    try:
+        return _run_mocked(
+            project, stack, program, config or {}, secret_keys, keep_requests
+        )
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _run_mocked(
+    project: str,
+    stack: str,
+    program: Callable[[], object],
+    config: Mapping[str, str],
+    secret_keys: Sequence[str],
+    keep_requests: bool,
+) -> PreviewResult:
+    result = PreviewResult(project=project, stack=stack)
+    monitor = _RecordingMonitor(_Mocks(), keep_requests=keep_requests)
     stderr = io.StringIO()
-    with _fresh_runtime(config.project, config.stack, monitor) as loop:
-        set_all_config(values, secret_keys)
-        sys.path.insert(0, str(project_dir))
+    with _fresh_runtime(project, stack, monitor) as loop:
+        set_all_config(dict(config), list(secret_keys))
         try:
             with contextlib.redirect_stderr(stderr):
-                runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+                program()
             loop.run_until_complete(wait_for_rpcs())
             root = settings.get_root_resource()
             outputs = getattr(root, "outputs", {})
@@ -391,11 +452,10 @@ def run_program(project_dir: Path, config: StackConfig) -> PreviewResult:
             )
             # Let the registration of the root stack finish before the loop closes.
             loop.run_until_complete(wait_for_rpcs())
-        finally:
-            sys.path.remove(str(project_dir))
     result.stderr = stderr.getvalue()
     result.resources = sorted(
         monitor.recorded,
         key=lambda resource: (resource.account or "", resource.type, resource.name),
     )
+    result.requests = monitor.requests or []
     return result

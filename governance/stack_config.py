@@ -138,6 +138,14 @@ def _unreadable_value(text: str, error: ValueError) -> str:
     return f"line {line}: a number of {len(match.group()):,} digits"
 
 
+def read_yaml(path: Path) -> Any:
+    """Read a YAML file as the Pulumi CLI reads stack files (YAML 1.2).
+
+    Raises ConfigError when the file is missing or is not valid YAML.
+    """
+    return _read_yaml(path)
+
+
 def read_project_name(project_dir: Path) -> str:
     """Return the `name` of `Pulumi.yaml` in the project directory."""
     path = project_dir / "Pulumi.yaml"

@@ -209,7 +209,7 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
                 "unknown configuration key",
                 "[]",
                 "keys of the org-governance namespace: accounts, executionRoles, "
-                "layers, organization",
+                "layers, organization, secrets, shard, shards, shared",
                 "did you mean accounts?",
             )
         ],
