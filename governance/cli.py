@@ -123,7 +123,7 @@ def validate_stack(
     Planning is part of validation because quotas are checked on the documents.
     Layer content, the layer lock file, and for a stack of a split organization
     the shared file and the other stacks' files, are read from `project_dir`.
-    The plan holds the accounts the stack covers.
+    The plan contains the accounts the stack covers.
     """
     organization, shard = shards.load(
         stack.values, stack.secret_keys, project_dir, stack.stack
