@@ -17,7 +17,7 @@ def load_and_plan(
     Planning is part of validation because quotas are checked on the documents.
     Layer content, the layer lock file, and for a stack of a split organization
     the shared file and the other stacks' files, are read from `project_dir`. The
-    plan holds the accounts the stack covers.
+    plan contains the accounts the stack covers.
     """
     organization, shard = shards.load(
         stack.values,

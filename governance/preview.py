@@ -381,7 +381,7 @@ def run_program(
 
     The program's own exit status is kept: 2 when it rejected the configuration, in
     which case it registered nothing and the result lists no resource. With
-    `keep_requests`, the result also holds the engine requests the program sent.
+    `keep_requests`, the result also contains the engine requests the program sent.
     """
     values, secret_keys = runtime_values(config)
     sys.path.insert(0, str(project_dir))
