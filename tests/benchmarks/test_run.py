@@ -17,8 +17,10 @@ def test_benchmark_smallest_size(capsys: pytest.CaptureFixture[str]) -> None:
     assert len(rows) == 2
     cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
     assert cells[1] == "178"
-    assert cells[-2:] == [run.NOT_BUILT, run.NOT_BUILT]
-    assert f"policy snapshot and semantic diff: {run.NOT_BUILT}" in output
+    snapshot, diff = (float(cell) for cell in cells[-2:])
+    assert snapshot >= 0
+    assert diff >= 0
+    assert "diff at 5,000 accounts: not measured" in output
 
 
 def test_growth_exponent_of_linear_time() -> None:
