@@ -10,7 +10,7 @@ from governance.trust import RolePlan
 
 
 def policy_input(document: object) -> pulumi.Input[str]:
-    """Return a policy as a resource input: compact JSON, secret if it holds one.
+    """Return a policy as a resource input: compact JSON, secret if it contains one.
 
     A trust policy with an external id is sent as a Pulumi secret, so the id is
     encrypted in the state and masked in every preview and output.

@@ -58,7 +58,7 @@ MAX_TAGS_PER_RESOURCE = 50
 
 @functools.cache
 def _partitions() -> dict[str, str]:
-    """Map every region name botocore knows to its partition."""
+    """Map every region name in botocore's endpoint data to its partition."""
     data = botocore.loaders.create_loader().load_data("endpoints")
     regions: dict[str, str] = {}
     for partition in data["partitions"]:
@@ -100,7 +100,7 @@ EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_+=,.@:/-]{2,1224}\Z")
 # MaxSessionDuration of a role, in seconds: 1 hour to 12 hours.
 SESSION_DURATION_RANGE = (3600, 43200)
 
-# Trust policy length, counted without whitespace: 2,048 by default; the quota can
+# Trust policy length, counted without whitespace: 2,048 by default. The quota can
 # be raised through Service Quotas, to 8,192 at most as of the IAM quotas page.
 TRUST_POLICY_LENGTH_DEFAULT = 2048
 TRUST_POLICY_LENGTH_MAX = 8192

@@ -225,7 +225,7 @@ def _check_notification_count(notifications: list[Any]) -> list[Any]:
     maximum = aws_formats.MAX_NOTIFICATIONS_PER_BUDGET
     if not notifications:
         raise invalid(
-            "notification list is empty, so the budget would alert nobody",
+            "notification list is empty, so the budget would alert no one",
             f"1 to {maximum} notifications",
             "add a notification, or leave out notifications for the defaults",
         )

@@ -1,7 +1,7 @@
 """Validated field types for the configuration models.
 
 Each type checks one AWS format from `aws_formats` and, when the value is wrong,
-raises an error that says what was found, what is allowed and how to fix it. The
+raises an error that names what was found, what is allowed and how to fix it. The
 loader turns those errors into `Problem`s with the config path added.
 """
 
@@ -110,7 +110,7 @@ def _pattern_check(
 
 
 def check_region(value: Any) -> str:
-    """Accept a region name that botocore's endpoint data knows."""
+    """Accept a region name listed in botocore's endpoint data."""
     regions = aws_formats.known_regions()
     allowed = "an AWS region name, for example eu-west-1"
     if not isinstance(value, str):
@@ -134,7 +134,7 @@ def check_email(value: Any) -> str:
     """Accept an email address of ASCII characters by its syntax; no DNS lookup.
 
     A non-ASCII letter can make a look-alike of a trusted domain (a Cyrillic a,
-    U+0430, in example.com), so alerts and account mail would reach whoever owns
+    U+0430, in example.com), so alerts and account mail would reach the owner of
     that domain. Cost Anomaly Detection takes ASCII addresses only (SubscriberAddress
     pattern of the Cost Explorer API, botocore 1.44.8), while the Budgets API model
     puts no pattern on a subscriber address.
@@ -252,7 +252,7 @@ OrganizationalUnitId = Annotated[
 
 
 def check_role_name(value: Any) -> str:
-    """Accept an IAM role name; say when it is too long apart from bad characters."""
+    """Accept an IAM role name, reporting a name too long apart from bad characters."""
     allowed = '1-64 characters from letters, digits and "+=,.@_-"'
     if not isinstance(value, str):
         raise invalid("IAM role name is not a string", allowed, "quote the name")

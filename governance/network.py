@@ -517,7 +517,7 @@ def check_availability_zones(
 ) -> list[Problem]:
     """Check the zones of a VPC's subnets: in the region, one subnet per zone, two+.
 
-    `zones` holds each subnet's zone in list order and `path` is the subnet list.
+    `zones` contains each subnet's zone in list order and `path` is the subnet list.
     """
     problems = []
     seen: dict[str, int] = {}
@@ -743,7 +743,7 @@ def _check_existing_vpc(
 
 @dataclass(frozen=True)
 class _Vpc:
-    """What the checks across accounts need of one account's VPC."""
+    """One account's VPC, as the checks across accounts read it."""
 
     index: int
     account: str
@@ -760,7 +760,7 @@ def check_networks(
 ) -> list[Problem]:
     """Check every account's network and the organization's default endpoints.
 
-    `accounts` holds the parsed account entries in stack order (None for an entry
+    `accounts` contains the parsed account entries in stack order (None for an entry
     that failed its field checks). Returns one problem per finding, with the path
     of the stack file.
     """

@@ -101,7 +101,7 @@ class PolicySet:
 
     `source` names where the set comes from, for example `snapshot policies/prod`.
     `management_account_id` and the accounts' ids are the accounts inside the
-    organization, as far as this set knows them.
+    organization, as far as this set records them.
     """
 
     source: str
@@ -158,7 +158,7 @@ def mask(document: Any) -> Any:
 def mask_external_ids(document: Any) -> Any:
     """Mask the values of `sts:ExternalId` conditions in a policy read from AWS.
 
-    A stack exported with `--show-secrets` holds the real external id; it must
+    A stack exported with `--show-secrets` contains the real external id; it must
     never reach a report, and two sources compare it as present or absent only.
     """
     if isinstance(document, Mapping):
@@ -185,7 +185,7 @@ def layer_policy(
     partition: str,
     permissions: Iterable[tuple[str, str, str | None, str]],
 ) -> dict[str, Any]:
-    """Build the policy a layer version holds from its permissions.
+    """Build a layer version's policy from its permissions.
 
     Each permission is (statement id, principal, organization id, action), the
     arguments of `AddLayerVersionPermission`. AWS stores an account id as its root
@@ -212,7 +212,7 @@ def layer_policy(
             }
         statements.append(statement)
     if not statements:
-        # A layer shared with nobody: IAM has no empty policy, but a reviewer
+        # A layer shared with no account: IAM has no empty policy, but a reviewer
         # should still see the layer, so the document lists no statement.
         return {"Version": policy.VERSION, "Statement": []}
     return policy.policy(*statements)

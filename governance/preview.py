@@ -65,7 +65,7 @@ class RecordedResource:
 
 @dataclass
 class PreviewResult:
-    """What one run of the program registered and exported."""
+    """The resources one run of the program registered, and its exports."""
 
     project: str
     stack: str
@@ -239,7 +239,7 @@ class _Mocks(pulumi.runtime.Mocks):
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         raise NotImplementedError(
-            f"the offline preview cannot answer the invoke {args.token}; "
+            f"the offline preview cannot return a result for the invoke {args.token}; "
             "the program must not call data sources"
         )
 

@@ -19,7 +19,7 @@ class Problem:
 
     `path` is the config path in the stack file's own spelling, for example
     `accounts[3].id`; `found` is the value as it was read (already masked when it
-    is a secret); `allowed` says what the value may be and `fix` what to change.
+    is a secret); `allowed` describes what the value may be and `fix` what to change.
     """
 
     path: str

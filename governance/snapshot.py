@@ -364,7 +364,7 @@ def compare(policy_set: PolicySet, directory: Path) -> SnapshotDifference:
 def write(policy_set: PolicySet, directory: Path) -> SnapshotWrite:
     """Write a policy set as a snapshot; remove the JSON files it no longer has.
 
-    Raises ConfigError when the directory holds files but no `index.json`, so a
+    Raises ConfigError when the directory contains files but no `index.json`, so a
     mistyped `--out` never deletes anything that is not a snapshot.
     """
     present = _existing_files(directory)

@@ -581,7 +581,7 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
         [
             Problem(
                 "accounts[9].budget.notifications",
-                "notification list is empty, so the budget would alert nobody",
+                "notification list is empty, so the budget would alert no one",
                 "[]",
                 "1 to 10 notifications",
                 "add a notification, or leave out notifications for the defaults",

@@ -1,7 +1,7 @@
 """Properties of trust policies, for any generated organization and role.
 
 The oracle `configuration_trusts` reads the raw configuration directly, never the
-policy builder, so the exactness property compares two independent answers.
+policy builder, so the exactness property compares two independent decisions.
 """
 
 from __future__ import annotations
