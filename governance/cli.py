@@ -277,24 +277,16 @@ def format_warnings(warnings: tuple[Problem, ...]) -> str:
     return f"{len(warnings)} {noun}\n{body}"
 
 
-def preview_stack(project_dir: Path, stack: StackConfig) -> PreviewResult:
-    """Validate a stack's configuration, then run the program on it offline.
+def preview_stack(
+    project_dir: Path, stack: StackConfig
+) -> tuple[PreviewResult, CostEstimate]:
+    """Validate and plan a stack, then run the program on it offline.
 
+    Returns the preview and the VPC endpoint cost estimate of the same plan.
     Raises ConfigError before the program runs when the configuration is invalid.
     """
-    validate_stack(stack, project_dir)
-    return run_program(project_dir, stack)
-
-
-def estimate_stack_costs(
-    stack: StackConfig, project_dir: Path = PROJECT_DIR
-) -> CostEstimate:
-    """Estimate the monthly cost of a stack's VPC endpoints from its plan.
-
-    Raises ConfigError when the configuration is invalid.
-    """
     _, plan = validate_stack(stack, project_dir)
-    return estimate_costs(plan)
+    return run_program(project_dir, stack), estimate_costs(plan)
 
 
 def format_preview(result: PreviewResult) -> str:
@@ -556,11 +548,10 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.command in _REVIEW_COMMANDS:
             return _REVIEW_COMMANDS[arguments.command](arguments, stack)
         if arguments.command == "preview":
-            result = preview_stack(arguments.project_dir, stack)
+            result, costs = preview_stack(arguments.project_dir, stack)
             if result.exit_code != 0:
                 sys.stderr.write(result.stderr)
                 return result.exit_code
-            costs = estimate_stack_costs(stack, arguments.project_dir)
             if arguments.json:
                 document = {**result.as_json(), "costs": costs.as_json()}
                 print(json.dumps(document, indent=2, sort_keys=True))
