@@ -195,27 +195,30 @@ def measure_diff(size: int) -> Measurement | None:
     before the timing; the timed call reads it, validates and plans
     `synthetic.changed_values(...)`, in which a few accounts differ, and compares.
     """
-    from governance import diff, review
+    from governance import review
 
     stack = synthetic.synthetic_stack(size, synthetic.template_stack())
     changed = dataclasses.replace(stack, values=synthetic.changed_values(stack.values))
     with tempfile.TemporaryDirectory() as directory:
         base_dir = Path(directory) / "base"
         review.write_snapshot(stack, PROJECT_DIR, base_dir)
-
-        def compare() -> list[Any]:
-            base = review.load_base(str(base_dir), stack.stack, PROJECT_DIR)
-            now = review.generated_policies(changed, PROJECT_DIR)
-            return diff.diff(base, now)
-
-        changes, wall, cpu = _timed(compare)
-    if not changes:
+        gc.collect()
+        result, wall, cpu = _timed(
+            lambda: review.diff_stack(changed, PROJECT_DIR, str(base_dir))
+        )
+    if not result.changes:
         raise RuntimeError("the two versions differ, but the diff found nothing")
-    return Measurement(wall, cpu, _peak_rss_mb(), resources=len(changes))
+    return Measurement(wall, cpu, _peak_rss_mb(), resources=len(result.changes))
 
 
 def _child_main(arguments: argparse.Namespace) -> int:
+    from governance import collector
+
     size = arguments.size
+    if arguments.measure in ("plan", "snapshot", "diff"):
+        # The collector setting of `python -m governance` (`cli.main`); the
+        # preview's program sets it itself, and the floors as the program does.
+        collector.defer_full_collections()
     requests_file = Path(arguments.requests) if arguments.requests else None
     if arguments.measure == "plan":
         measured: Measurement | None = measure_plan(size)

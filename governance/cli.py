@@ -13,7 +13,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from governance import config, layer_lock, policy, report, review, shards, shared_file
+from governance import (
+    collector,
+    config,
+    layer_lock,
+    policy,
+    report,
+    review,
+    shards,
+    shared_file,
+)
 from governance.endpoint_costs import (
     BASIS,
     HOURS_PER_MONTH,
@@ -493,6 +502,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Every command holds a whole organization's plan until it ends, as the
+    # program does; the same collector setting spares full collections of it.
+    collector.defer_full_collections()
 
     try:
         if arguments.command == "shards":

@@ -169,6 +169,10 @@ def diff(base: PolicySet, now: PolicySet) -> list[Change]:
         account_id, kind, name = key
         old = base_resources.get(key, {})
         new = now_resources.get(key, {})
+        if _contents(old) == _contents(new):
+            # Every handler finds nothing in a resource whose documents and
+            # attributes are all equal; most resources of a diff are such.
+            continue
         any_entry = next(iter((new or old).values()))
         account = context.names.get(account_id, any_entry.account)
         handler = _HANDLERS[kind]
@@ -186,6 +190,10 @@ def _resources(
         key = (entry.account_id, resource_type(entry.kind), entry.name)
         grouped.setdefault(key, {})[entry.kind] = entry
     return grouped
+
+
+def _contents(entries: Mapping[str, PolicyEntry]) -> dict[str, tuple[Any, Any]]:
+    return {kind: (entry.document, entry.attributes) for kind, entry in entries.items()}
 
 
 def _document(

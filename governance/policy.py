@@ -177,25 +177,36 @@ def policy(*statements: Mapping[str, Any]) -> dict[str, Any]:
     return canonical({"Version": VERSION, "Statement": list(statements)})
 
 
-def _encode(value: Any, reveal: bool) -> Any:
+def _masked(value: Any) -> Any:
+    # Called by the JSON encoder for values it cannot write itself.
     if isinstance(value, Secret):
-        return value.reveal() if reveal else SECRET_MASK
+        return SECRET_MASK
     if isinstance(value, Mapping):
-        return {key: _encode(item, reveal) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_encode(item, reveal) for item in value]
-    return value
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def _revealed(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return value.reveal()
+    return _masked(value)
 
 
 def to_json(document: Any, *, pretty: bool = False, reveal: bool = False) -> str:
     """Write a canonical document as JSON: compact for AWS, indented for review.
 
     Secrets are masked unless `reveal` is true; only a resource input may reveal.
+    The encoder meets a Secret or a mapping that is not a dict only through
+    `default`, so a document of plain values is written in C without a copy.
     """
-    encoded = _encode(document, reveal)
+    default = _revealed if reveal else _masked
     if pretty:
-        return json.dumps(encoded, indent=2, ensure_ascii=False) + "\n"
-    return json.dumps(encoded, separators=(",", ":"), ensure_ascii=False)
+        return (
+            json.dumps(document, indent=2, ensure_ascii=False, default=default) + "\n"
+        )
+    return json.dumps(
+        document, separators=(",", ":"), ensure_ascii=False, default=default
+    )
 
 
 def has_secret(document: Any) -> bool:
