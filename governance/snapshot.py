@@ -36,6 +36,7 @@ from governance.policy_set import (
     AccountInfo,
     PolicyEntry,
     PolicySet,
+    file_stem,
     layer_policy,
     mask,
 )
@@ -549,6 +550,26 @@ def _check_index(index: Any, path: Path) -> list[Problem]:
                     path, f"files[{position}]: unknown kind", show(item["kind"])
                 )
             )
+        elif _own_path(item) is None:
+            problems.append(
+                _invalid_index(
+                    path,
+                    f"files[{position}]: account name is empty or holds a path "
+                    "separator",
+                    show(item["account"]),
+                )
+            )
+        elif item["path"] != _own_path(item):
+            # A path of the index's choosing could make the diff read, and print,
+            # any JSON file on the machine.
+            problems.append(
+                _invalid_index(
+                    path,
+                    f"files[{position}]: path is not {_own_path(item)}, the one its "
+                    "account, kind and name give",
+                    show(item["path"]),
+                )
+            )
     if not isinstance(index.get("accounts"), list) or not isinstance(
         index.get("files"), list
     ):
@@ -556,6 +577,13 @@ def _check_index(index: Any, path: Path) -> list[Problem]:
             _invalid_index(path, "accounts or files is not a list", show(index))
         )
     return problems
+
+
+def _own_path(item: dict[str, Any]) -> str | None:
+    account = str(item["account"])
+    if account in ("", ".", "..") or "/" in account or "\\" in account:
+        return None
+    return f"{account}/{item['kind']}/{file_stem(str(item['name']))}.json"
 
 
 def _invalid_index(path: Path, message: str, found: str) -> Problem:

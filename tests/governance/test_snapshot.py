@@ -134,3 +134,71 @@ def test_snapshot_read_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         snapshot.read(tmp_path)
     assert raised.value.problems[0].message == "unknown index format 7"
+
+
+def _one_file_index(tmp_path: Path, path: str, account: str = "payments-prod") -> Path:
+    index = {
+        "format": snapshot.INDEX_FORMAT,
+        "accounts": [],
+        "files": [
+            {
+                "path": path,
+                "account": account,
+                "accountId": "123456789012",
+                "kind": "trust-policy",
+                "name": "Deployer",
+            }
+        ],
+    }
+    directory = tmp_path / "snapshot"
+    directory.mkdir()
+    (directory / "index.json").write_text(json.dumps(index))
+    return directory
+
+
+INDEX_PATH_CASES = {
+    "path outside the snapshot": (
+        "../outside.json",
+        "payments-prod",
+        "files[0]: path is not payments-prod/trust-policy/Deployer.json, the one "
+        "its account, kind and name give",
+        '"../outside.json"',
+    ),
+    "absolute path": (
+        "/etc/outside.json",
+        "payments-prod",
+        "files[0]: path is not payments-prod/trust-policy/Deployer.json, the one "
+        "its account, kind and name give",
+        '"/etc/outside.json"',
+    ),
+    "account that climbs": (
+        "../trust-policy/Deployer.json",
+        "..",
+        "files[0]: account name is empty or holds a path separator",
+        '".."',
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INDEX_PATH_CASES))
+def test_snapshot_read_rejects_foreign_paths(tmp_path: Path, case: str) -> None:
+    path, account, message, found = INDEX_PATH_CASES[case]
+    (tmp_path / "outside.json").write_text('{"token": "not for the report"}')
+    directory = _one_file_index(tmp_path, path, account)
+    with pytest.raises(ConfigError) as raised:
+        snapshot.read(directory)
+    assert [(problem.message, problem.found) for problem in raised.value.problems] == [
+        (message, found)
+    ]
+
+
+def test_snapshot_read_reports_undecodable_file(tmp_path: Path) -> None:
+    directory = _one_file_index(tmp_path, "payments-prod/trust-policy/Deployer.json")
+    (directory / "payments-prod" / "trust-policy").mkdir(parents=True)
+    (directory / "payments-prod/trust-policy/Deployer.json").write_bytes(b"\xff\xfe{")
+    with pytest.raises(ConfigError) as raised:
+        snapshot.read(directory)
+    [problem] = raised.value.problems
+    assert problem.message.startswith(
+        "files[0]: cannot read payments-prod/trust-policy/Deployer.json: "
+    )
