@@ -60,9 +60,6 @@ from benchmarks import synthetic  # noqa: E402
 
 DEFAULT_SIZES = (10, 100, 1000, 5000)
 QUICK_SIZES = (10, 100)
-NOT_BUILT = "n/a"
-# Measurements that are not taken: no process is started for them.
-PENDING: frozenset[str] = frozenset()
 
 # Targets, checked on the measured figures and printed after the table.
 PLAN_TARGET_ACCOUNTS = 5000
@@ -174,7 +171,7 @@ def measure_floor(size: int, requests_file: Path, kind: str) -> Measurement:
     )
 
 
-def measure_snapshot(size: int) -> Measurement | None:
+def measure_snapshot(size: int) -> Measurement:
     """Time the policy snapshot (`policies --out DIR`) of `size` accounts.
 
     The call validates, plans and writes every policy file into a new directory.
@@ -188,7 +185,7 @@ def measure_snapshot(size: int) -> Measurement | None:
     return Measurement(wall, cpu, _peak_rss_mb())
 
 
-def measure_diff(size: int) -> Measurement | None:
+def measure_diff(size: int) -> Measurement:
     """Time the semantic diff (`diff --base DIR`) of two versions of `size` accounts.
 
     The base is a snapshot of `synthetic.synthetic_values(size, ...)`, written
@@ -221,7 +218,7 @@ def _child_main(arguments: argparse.Namespace) -> int:
         collector.defer_full_collections()
     requests_file = Path(arguments.requests) if arguments.requests else None
     if arguments.measure == "plan":
-        measured: Measurement | None = measure_plan(size)
+        measured = measure_plan(size)
     elif arguments.measure == "preview":
         assert requests_file is not None
         measured = measure_preview(size, requests_file)
@@ -232,13 +229,13 @@ def _child_main(arguments: argparse.Namespace) -> int:
         measured = measure_snapshot(size)
     else:
         measured = measure_diff(size)
-    print(json.dumps(asdict(measured) if measured is not None else None))
+    print(json.dumps(asdict(measured)))
     return 0
 
 
 def _measure_in_child(
     measure: str, size: int, requests_file: Path | None = None
-) -> Measurement | None:
+) -> Measurement:
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -257,7 +254,7 @@ def _measure_in_child(
             f"{measure} at {size} accounts failed:\n{completed.stderr[-4000:]}"
         )
     document = json.loads(completed.stdout.strip().splitlines()[-1])
-    return Measurement(**document) if document is not None else None
+    return Measurement(**document)
 
 
 @dataclass
@@ -269,8 +266,8 @@ class SizeResult:
     preview: Measurement
     floor: Measurement
     engine_minimum: Measurement
-    snapshot: Measurement | None
-    diff: Measurement | None
+    snapshot: Measurement
+    diff: Measurement
 
     @property
     def floor_ratio(self) -> float:
@@ -292,13 +289,11 @@ def _fastest(runs: list[Measurement]) -> Measurement:
 def measure_size(size: int, repeat: int, work_dir: Path) -> SizeResult:
     """Measure one organization size; the preview and floors `repeat` times each."""
     requests_file = work_dir / f"requests-{size}.pickle"
-    plan = _fastest([_required(_measure_in_child("plan", size)) for _ in range(repeat)])
+    plan = _fastest([_measure_in_child("plan", size) for _ in range(repeat)])
     runs: dict[str, list[Measurement]] = {"preview": [], "typed": [], "generic": []}
     for _ in range(repeat):
         for measure in runs:
-            runs[measure].append(
-                _required(_measure_in_child(measure, size, requests_file))
-            )
+            runs[measure].append(_measure_in_child(measure, size, requests_file))
     for measure in ("typed", "generic"):
         for run in runs[measure]:
             if run.differences:
@@ -312,14 +307,9 @@ def measure_size(size: int, repeat: int, work_dir: Path) -> SizeResult:
         preview=_fastest(runs["preview"]),
         floor=_fastest(runs["typed"]),
         engine_minimum=_fastest(runs["generic"]),
-        snapshot=None if "snapshot" in PENDING else _measure_in_child("snapshot", size),
-        diff=None if "diff" in PENDING else _measure_in_child("diff", size),
+        snapshot=_measure_in_child("snapshot", size),
+        diff=_measure_in_child("diff", size),
     )
-
-
-def _required(measured: Measurement | None) -> Measurement:
-    assert measured is not None
-    return measured
 
 
 def machine() -> dict[str, str]:
@@ -341,10 +331,6 @@ def machine() -> dict[str, str]:
     }
 
 
-def _seconds(measured: Measurement | None) -> str:
-    return NOT_BUILT if measured is None else f"{measured.cpu_seconds:.2f}"
-
-
 HEADERS = (
     "accounts",
     "resources",
@@ -360,7 +346,15 @@ HEADERS = (
     "policy snapshot s",
     "semantic diff s",
 )
-WALL_HEADERS = ("accounts", "plan s", "preview s", "floor s", "engine min s")
+WALL_HEADERS = (
+    "accounts",
+    "plan s",
+    "preview s",
+    "floor s",
+    "engine min s",
+    "policy snapshot s",
+    "semantic diff s",
+)
 
 
 def table_rows(results: list[SizeResult]) -> list[list[str]]:
@@ -378,8 +372,8 @@ def table_rows(results: list[SizeResult]) -> list[list[str]]:
             f"{result.floor_ratio:.2f}",
             f"{result.engine_minimum.cpu_seconds:.2f}",
             f"{result.engine_ratio:.2f}",
-            _seconds(result.snapshot),
-            _seconds(result.diff),
+            f"{result.snapshot.cpu_seconds:.2f}",
+            f"{result.diff.cpu_seconds:.2f}",
         ]
         for result in results
     ]
@@ -394,6 +388,8 @@ def wall_rows(results: list[SizeResult]) -> list[list[str]]:
             f"{result.preview.seconds:.2f}",
             f"{result.floor.seconds:.2f}",
             f"{result.engine_minimum.seconds:.2f}",
+            f"{result.snapshot.seconds:.2f}",
+            f"{result.diff.seconds:.2f}",
         ]
         for result in results
     ]
@@ -455,7 +451,7 @@ def targets(results: list[SizeResult]) -> list[str]:
             + ("met" if met else "missed")
         )
     compared = by_size.get(DIFF_TARGET_ACCOUNTS)
-    if compared is None or compared.diff is None:
+    if compared is None:
         lines.append(f"diff at {DIFF_TARGET_ACCOUNTS:,} accounts: not measured")
     else:
         met = compared.diff.cpu_seconds <= DIFF_TARGET_SECONDS

@@ -27,7 +27,7 @@ def test_growth_exponent_of_linear_time() -> None:
     def result(accounts: int, seconds: float) -> run.SizeResult:
         measured = run.Measurement(seconds, seconds, 100.0)
         return run.SizeResult(
-            accounts, measured, measured, measured, measured, None, None
+            accounts, measured, measured, measured, measured, measured, measured
         )
 
     lines = run.growth([result(100, 1.0), result(1000, 10.0)], "preview")
