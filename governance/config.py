@@ -87,7 +87,18 @@ class OrganizationConfig(Model):
     id: OrganizationId
     root_id: RootId
     management_account_id: AccountId
-    management_role_name: RoleName | None = None
+    # No default: the role member accounts get from Organizations,
+    # OrganizationAccountAccessRole, never exists in the management account.
+    management_role_name: RoleName = Field(
+        json_schema_extra={
+            "allowed": "the name of a role in the management account that the "
+            "deployment credentials may assume, for example "
+            "OrgGovernanceDeploymentRole",
+            "fix": "create that role in the management account and name it in "
+            "managementRoleName; OrganizationAccountAccessRole exists only in "
+            "member accounts that Organizations created",
+        }
+    )
     deployment_role_name: RoleName = DEFAULT_DEPLOYMENT_ROLE
     default_region: Region
     tags: Tags = Field(default_factory=dict)
@@ -703,7 +714,7 @@ def _build(
         id=config.id,
         root_id=config.root_id,
         management_account_id=config.management_account_id,
-        management_role_name=config.management_role_name or config.deployment_role_name,
+        management_role_name=config.management_role_name,
         default_region=config.default_region,
         partition=partition,
         tags=dict(config.tags),

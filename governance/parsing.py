@@ -122,15 +122,7 @@ def translate(
         elif kind == "extra_forbidden":
             problems.append(_unknown_key(path, detail["loc"], model, found))
         elif kind == "missing":
-            problems.append(
-                Problem(
-                    path,
-                    "missing required key",
-                    "nothing",
-                    "a value",
-                    f"add `{path.rsplit('.', 1)[-1]}`",
-                )
-            )
+            problems.append(_missing_key(path, detail["loc"], model))
         else:
             problems.append(
                 Problem(
@@ -183,6 +175,30 @@ def _unknown_key(
         f"{key}: {found}",
         "one of " + ", ".join(known) if known else "no other keys",
         fix if known else "remove the key",
+    )
+
+
+def _missing_key(path: str, loc: tuple[Any, ...], model: type[Model]) -> Problem:
+    """Report a missing key, with what its field declares as allowed and the fix.
+
+    A field may declare `json_schema_extra={"allowed": ..., "fix": ...}` when a
+    bare "add the key" would not tell the user what to write.
+    """
+    key = str(loc[-1])
+    owner = _model_at(model, loc[:-1])
+    fields = (
+        {field.alias or name: field for name, field in owner.model_fields.items()}
+        if owner
+        else {}
+    )
+    extra = getattr(fields.get(key), "json_schema_extra", None)
+    hints = extra if isinstance(extra, dict) else {}
+    return Problem(
+        path,
+        "missing required key",
+        "nothing",
+        str(hints.get("allowed", "a value")),
+        str(hints.get("fix", f"add `{key}`")),
     )
 
 

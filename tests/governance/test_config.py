@@ -280,6 +280,22 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
         ],
     ),
     (
+        "missing management role",
+        [delete_key("organization.managementRoleName")],
+        [
+            Problem(
+                "organization.managementRoleName",
+                "missing required key",
+                "nothing",
+                "the name of a role in the management account that the deployment "
+                "credentials may assume, for example OrgGovernanceDeploymentRole",
+                "create that role in the management account and name it in "
+                "managementRoleName; OrganizationAccountAccessRole exists only in "
+                "member accounts that Organizations created",
+            )
+        ],
+    ),
+    (
         "missing account name",
         [delete_key("accounts.1.name")],
         [
