@@ -301,7 +301,8 @@ def _settings_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[_I
         elif before_boundary is None:
             items.append(
                 (
-                    CHANGED,
+                    # Part of a new role; a narrowing of an existing one.
+                    CHANGED if old else ADDED,
                     "PERMISSIONS_BOUNDARY_SET",
                     f"permissions boundary {after_boundary} set",
                 )

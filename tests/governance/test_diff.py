@@ -151,6 +151,18 @@ CASES: dict[str, tuple[Change, Change, str]] = {
         "+ orders-dev (678901234567) role PartnerAuditRole: role added at path /, "
         "maximum session 3600 s",
     ),
+    "onboarded account's role boundary": (
+        no_change,
+        add_account,
+        "+ orders-dev (678901234567) role WorkloadDeployer: permissions boundary "
+        "arn:aws:iam::678901234567:policy/WorkloadBoundary set",
+    ),
+    "boundary set on an existing role": (
+        remove_boundary,
+        no_change,
+        "~ payments-prod (012345678901) role WorkloadDeployer: permissions boundary "
+        "arn:aws:iam::012345678901:policy/WorkloadBoundary set",
+    ),
     "onboarded account's role trust": (
         no_change,
         add_account,
