@@ -220,6 +220,17 @@ def has_secret(document: Any) -> bool:
     return False
 
 
+def secret_characters(document: Any) -> int:
+    """Count the characters of every Secret in a document."""
+    if isinstance(document, Secret):
+        return len(document)
+    if isinstance(document, Mapping):
+        return sum(secret_characters(item) for item in document.values())
+    if isinstance(document, list | tuple):
+        return sum(secret_characters(item) for item in document)
+    return 0
+
+
 def size_without_whitespace(document: Mapping[str, Any]) -> int:
     """Count a policy's characters as IAM does for its quotas: whitespace excluded.
 

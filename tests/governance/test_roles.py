@@ -53,6 +53,12 @@ def many_trusted_accounts(definition: dict[str, Any]) -> None:
     ]
 
 
+def many_partner_roles(definition: dict[str, Any]) -> None:
+    definition["trustedPrincipals"][0]["roles"] = [
+        f"auditor-{number}" for number in range(60)
+    ]
+
+
 INVALID_ROLES: list[tuple[str, Change, list[Problem]]] = [
     (
         "partner without external id",
@@ -130,6 +136,21 @@ INVALID_ROLES: list[tuple[str, Change, list[Problem]]] = [
                 '"aws:PrincipleOrgID"',
                 "a global key (aws:...) or a key of the service it names",
                 "did you mean aws:PrincipalOrgID?",
+            )
+        ],
+    ),
+    (
+        "partner trust policy over quota, external id length not shown",
+        role(2, many_partner_roles),
+        [
+            Problem(
+                "executionRoles[2].trustedPrincipals",
+                "trust policy of role PartnerAuditRole is 2,871 characters plus its "
+                "external ids without whitespace, over the quota",
+                "2,871 characters plus its external ids",
+                "at most 2,048 characters (organization.quotas.trustPolicyLength)",
+                "trust a unit in place of many accounts, or raise the IAM quota 'Role "
+                "trust policy length' and set organization.quotas.trustPolicyLength",
             )
         ],
     ),
@@ -380,6 +401,18 @@ def test_raised_quota_accepts_policy(prod_values: dict[str, Any]) -> None:
     )
     size = policy.size_without_whitespace(deployer.trust_policy)
     assert 2048 < size <= 4096
+
+
+def test_quota_problem_hides_external_id_length(prod_values: dict[str, Any]) -> None:
+    messages = []
+    for external_id in ("short-id", "a-much-longer-external-id-" * 20):
+        values = copy.deepcopy(prod_values)
+        many_partner_roles(values["executionRoles"][2])
+        values["executionRoles"][2]["externalId"] = external_id
+        with pytest.raises(ConfigError) as raised:
+            load_and_plan(values)
+        messages.append([problem.message for problem in raised.value.problems])
+    assert messages[0] == messages[1]
 
 
 def write_stack(tmp_path: Path, change: Callable[[Any], None]) -> Path:
