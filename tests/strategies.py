@@ -149,6 +149,7 @@ def organizations(draw: st.DrawFn, max_accounts: int = 6) -> Generated:
         "id": draw(organization_ids),
         "rootId": draw(root_ids),
         "managementAccountId": management,
+        "managementRoleName": "OrgGovernanceDeploymentRole",
         "defaultRegion": "eu-west-1",
         "organizationalUnits": units,
         # The largest quota IAM grants, so the properties of exactness never meet
