@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -12,9 +11,15 @@ import pytest
 from governance import config
 from governance.budgets import Notification
 from governance.problems import ConfigError, Problem
+from tests.changes import (
+    Change,
+    append,
+    case_params,
+    delete_key,
+    problems_after,
+    set_key,
+)
 from tests.conftest import PROD_SECRET_KEYS
-
-Change = Callable[[dict[str, Any]], None]
 
 THRESHOLD_ALLOWED = (
     "a number from 0.01 to 15,000,000,000,000 with at most 2 decimal places, "
@@ -49,44 +54,6 @@ ELEVEN_EMAILS = [f"team{index}@example.com" for index in range(11)]
 # Index of payments-prod, whose budget has a Lambda budget, and of sandbox.
 PAYMENTS_PROD = 4
 SANDBOX = 9
-
-
-def _target(values: dict[str, Any], path: str) -> tuple[Any, str]:
-    *parents, last = path.split(".")
-    target: Any = values
-    for part in parents:
-        target = target[int(part)] if part.isdigit() else target[part]
-    return target, last
-
-
-def set_key(path: str, value: Any) -> Change:
-    """Return a change that sets the value at a dotted path with list indexes."""
-
-    def change(values: dict[str, Any]) -> None:
-        target, last = _target(values, path)
-        target[int(last) if last.isdigit() else last] = copy.deepcopy(value)
-
-    return change
-
-
-def delete_key(path: str) -> Change:
-    """Return a change that removes the key at a dotted path."""
-
-    def change(values: dict[str, Any]) -> None:
-        target, last = _target(values, path)
-        del target[last]
-
-    return change
-
-
-def append(path: str, value: Any) -> Change:
-    """Return a change that appends a value to the list at a dotted path."""
-
-    def change(values: dict[str, Any]) -> None:
-        target, last = _target(values, path)
-        target[last].append(copy.deepcopy(value))
-
-    return change
 
 
 def org_notifications(*notifications: dict[str, Any]) -> Change:
@@ -915,21 +882,11 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("changes", "expected"),
-    [
-        pytest.param(changes, expected, id=name)
-        for name, changes, expected in INVALID_CASES
-    ],
-)
+@pytest.mark.parametrize(("changes", "expected"), case_params(INVALID_CASES))
 def test_invalid_budget(
     prod_values: dict[str, Any], changes: list[Change], expected: list[Problem]
 ) -> None:
-    for change in changes:
-        change(prod_values)
-    with pytest.raises(ConfigError) as raised:
-        config.load(prod_values, PROD_SECRET_KEYS)
-    assert raised.value.problems == expected
+    assert problems_after(prod_values, changes) == expected
 
 
 def test_defaults_apply_to_every_account(prod_values: dict[str, Any]) -> None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from governance import config
 from governance.problems import ConfigError, Problem
-
-Change = Callable[[dict[str, Any]], None]
+from tests.changes import (
+    Change,
+    case_params,
+    delete_key,
+    problems_after,
+    set_key,
+)
 
 # The prod stack's external ids are secure values, so its role key is secret.
 SECRET_KEYS = frozenset({"executionRoles"})
@@ -24,33 +28,6 @@ UNITS = (
     "infrastructure, sandbox, security, workloads, workloads-dev, workloads-prod, "
     "workloads-staging"
 )
-
-
-def set_key(path: str, value: Any) -> Change:
-    """Return a change that sets the value at a dotted path with list indexes."""
-
-    def change(values: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        target: Any = values
-        for part in parents:
-            target = target[int(part)] if part.isdigit() else target[part]
-        if last.isdigit():
-            target[int(last)] = value
-        else:
-            target[last] = value
-
-    return change
-
-
-def delete_key(path: str) -> Change:
-    def change(values: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        target: Any = values
-        for part in parents:
-            target = target[int(part)] if part.isdigit() else target[part]
-        del target[last]
-
-    return change
 
 
 INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
@@ -429,21 +406,11 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("changes", "expected"),
-    [
-        pytest.param(changes, expected, id=name)
-        for name, changes, expected in INVALID_CASES
-    ],
-)
+@pytest.mark.parametrize(("changes", "expected"), case_params(INVALID_CASES))
 def test_invalid_configuration(
     prod_values: dict[str, Any], changes: list[Change], expected: list[Problem]
 ) -> None:
-    for change in changes:
-        change(prod_values)
-    with pytest.raises(ConfigError) as raised:
-        config.load(prod_values, SECRET_KEYS)
-    assert raised.value.problems == expected
+    assert problems_after(prod_values, changes) == expected
 
 
 def test_unknown_unit_checked_beside_bad_entry(prod_values: dict[str, Any]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 import botocore.session
@@ -12,9 +11,12 @@ import pytest
 from governance import aws_formats, config
 from governance.layers import LayerPermissionPlan, plan_layers
 from governance.problems import ConfigError, Problem
+from tests.changes import (
+    Change,
+    case_params,
+    problems_after,
+)
 from tests.conftest import PROD_SECRET_KEYS
-
-Change = Callable[[dict[str, Any]], None]
 
 VERSION_ALLOWED = (
     'MAJOR.MINOR.PATCH: three whole numbers without leading zeros, for example "1.4.0"'
@@ -441,21 +443,11 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("changes", "expected"),
-    [
-        pytest.param(changes, expected, id=name)
-        for name, changes, expected in INVALID_CASES
-    ],
-)
+@pytest.mark.parametrize(("changes", "expected"), case_params(INVALID_CASES))
 def test_invalid_layer(
     prod_values: dict[str, Any], changes: list[Change], expected: list[Problem]
 ) -> None:
-    for change in changes:
-        change(prod_values)
-    with pytest.raises(ConfigError) as raised:
-        config.load(prod_values, PROD_SECRET_KEYS)
-    assert raised.value.problems == expected
+    assert problems_after(prod_values, changes) == expected
 
 
 def test_longest_description_accepted(prod_values: dict[str, Any]) -> None:

@@ -17,9 +17,16 @@ from governance.network import (
     carved_block,
 )
 from governance.problems import ConfigError, Problem
+from tests.changes import (
+    Change,
+    append,
+    case_params,
+    delete_key,
+    problems_after,
+    set_key,
+)
 from tests.conftest import PROD_SECRET_KEYS
 from tests.governance.test_budgets import HOSTILE_VALUES, leaf_paths, unexpected_errors
-from tests.governance.test_config import Change, delete_key, set_key
 
 # Indexes of Pulumi.prod.yaml's accounts used below.
 SHARED_SERVICES = 2  # existing VPC 10.10.0.0/16 in three zones, six endpoints
@@ -34,18 +41,6 @@ SERVICES_ALLOWED = "one of " + ", ".join(sorted(SERVICES))
 CIDR_ALLOWED = (
     "an IPv4 network with a prefix length from /16 to /28, for example 10.20.0.0/16"
 )
-
-
-def append(path: str, value: Any) -> Change:
-    """Return a change that appends a value to the list at a dotted path."""
-
-    def change(values: dict[str, Any]) -> None:
-        target: Any = values
-        for part in path.split("."):
-            target = target[int(part)] if part.isdigit() else target[part]
-        target.append(value)
-
-    return change
 
 
 INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
@@ -558,21 +553,11 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("changes", "expected"),
-    [
-        pytest.param(changes, expected, id=name)
-        for name, changes, expected in INVALID_CASES
-    ],
-)
+@pytest.mark.parametrize(("changes", "expected"), case_params(INVALID_CASES))
 def test_invalid_network(
     prod_values: dict[str, Any], changes: list[Change], expected: list[Problem]
 ) -> None:
-    for change in changes:
-        change(prod_values)
-    with pytest.raises(ConfigError) as raised:
-        config.load(prod_values, PROD_SECRET_KEYS)
-    assert raised.value.problems == expected
+    assert problems_after(prod_values, changes) == expected
 
 
 def test_network_with_two_vpcs(prod_values: dict[str, Any]) -> None:
@@ -594,6 +579,7 @@ def test_china_partition_rejected() -> None:
             "id": "o-7k2m9x4q1z",
             "rootId": "r-7k2m",
             "managementAccountId": "900000000001",
+            "managementRoleName": "OrgGovernanceDeploymentRole",
             "defaultRegion": "cn-north-1",
             "organizationalUnits": [{"name": "workloads", "id": "ou-7k2m-j9k0l1m2"}],
         },
