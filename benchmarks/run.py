@@ -412,6 +412,12 @@ def growth(results: list[SizeResult], measure: str) -> list[str]:
     for smaller, larger in itertools.pairwise(results):
         first = getattr(smaller, measure).cpu_seconds
         second = getattr(larger, measure).cpu_seconds
+        if first <= 0 or second <= 0:
+            lines.append(
+                f"{measure} {smaller.accounts:,} -> {larger.accounts:,} accounts: "
+                "too fast to measure"
+            )
+            continue
         exponent = math.log(second / first) / math.log(
             larger.accounts / smaller.accounts
         )
@@ -510,7 +516,7 @@ def report(results: list[SizeResult]) -> str:
     lines.extend(["", "Wall-clock seconds of the same runs:"])
     lines.append(format_table(WALL_HEADERS, wall_rows(results)))
     lines.append("")
-    for measure in ("plan", "preview", "floor"):
+    for measure in ("plan", "preview", "floor", "snapshot", "diff"):
         lines.extend(growth(results, measure))
     lines.append("")
     lines.extend(targets(results))
