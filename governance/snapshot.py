@@ -12,9 +12,11 @@ a pull request as a plain file diff.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -49,6 +51,9 @@ log = logging.getLogger(__name__)
 _Memo = dict[int, tuple[Any, Any]]
 
 INDEX_FILE = "index.json"
+# The largest policy file read back: IAM's largest document is 10,240 characters,
+# so a larger file was not written by this program.
+MAX_FILE_BYTES = 1 << 20
 # Version of the index's layout; `read` rejects any other.
 INDEX_FORMAT = 1
 
@@ -83,8 +88,8 @@ def from_plan(
     """Collect every policy, role setting and budget of a plan as a policy set."""
     entries: list[PolicyEntry] = []
     # Accounts share many document objects (a unit's trust policy, the endpoint
-    # policy), so each is masked once. The memo holds every document it has seen,
-    # so no id is reused while it lives.
+    # policy), so each is masked once. The memo keeps every document it has seen
+    # alive, so no id is reused while it lives.
     memo: _Memo = {}
     for account in plan.accounts:
         entries.extend(_role_entries(account, memo))
@@ -348,10 +353,9 @@ def rendered_files(policy_set: PolicySet) -> dict[str, str]:
     Raises ValueError when two entries would share a path.
     """
     files = {INDEX_FILE: render_index(policy_set)}
-    # Indented JSON is written by the json module's Python encoder, the slowest
-    # step of a snapshot; equal documents (one role's settings or one endpoint
-    # policy in every account) are rendered once, keyed by their compact text,
-    # which the C encoder writes.
+    # The json module writes indented JSON in Python, the slowest step of a
+    # snapshot. Equal documents, such as one role's settings in every account,
+    # are rendered once, keyed by their compact text from the C encoder.
     rendered: dict[str, str] = {}
     for entry in policy_set.entries:
         if entry.path in files:
@@ -384,13 +388,22 @@ def compare(policy_set: PolicySet, directory: Path) -> SnapshotDifference:
     changed = [
         path
         for path in sorted(set(expected) & present)
-        if _read_bytes(os.path.join(root, path)) != expected[path].encode("utf-8")
+        if not _holds(root, path, expected[path])
     ]
     return SnapshotDifference(
         missing=tuple(sorted(set(expected) - present)),
         extra=tuple(sorted(present - set(expected))),
         changed=tuple(changed),
     )
+
+
+def _holds(root: str, path: str, text: str) -> bool:
+    # A link or an unreadable file is a difference: it is not what `write` leaves.
+    try:
+        _check_folders(root, path, {})
+        return _read_bytes(os.path.join(root, path)) == text.encode("utf-8")
+    except (OSError, ValueError):
+        return False
 
 
 def write(policy_set: PolicySet, directory: Path) -> SnapshotWrite:
@@ -412,20 +425,40 @@ def write(policy_set: PolicySet, directory: Path) -> SnapshotWrite:
                 )
             ]
         )
-    files = rendered_files(policy_set)
     root = os.fspath(directory)
+    links = _links_inside(root) if directory.is_dir() else []
+    if links:
+        # Writing through a link would change a file outside the snapshot.
+        raise ConfigError(
+            [
+                Problem(
+                    "--out",
+                    "snapshot directory contains a symbolic link",
+                    show(link),
+                    "regular files and folders, as the command writes them",
+                    "remove the link and run the command again",
+                )
+                for link in links
+            ]
+        )
+    files = rendered_files(policy_set)
     folders: set[str] = set()
     written = []
     for path, text in sorted(files.items()):
         target = os.path.join(root, path)
         data = text.encode("utf-8")
-        if path in present and _read_bytes(target) == data:
+        if path in present and _holds(root, path, text):
             continue
         folder = os.path.dirname(target)
         if folder not in folders:
             os.makedirs(folder, exist_ok=True)
             folders.add(folder)
-        with open(target, "wb") as file:
+        descriptor = os.open(
+            target,
+            os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
+            0o644,
+        )
+        with os.fdopen(descriptor, "wb") as file:
             file.write(data)
         written.append(path)
     removed = sorted(present - set(files))
@@ -448,7 +481,7 @@ def read(directory: Path, source: str | None = None) -> PolicySet:
     """
     index_path = directory / INDEX_FILE
     try:
-        index = json.loads(index_path.read_text(encoding="utf-8"))
+        index = json.loads(_read_bytes(os.fspath(index_path), limit=None))
     except FileNotFoundError:
         raise ConfigError(
             [
@@ -462,17 +495,19 @@ def read(directory: Path, source: str | None = None) -> PolicySet:
                 )
             ]
         ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (OSError, ValueError) as error:
         raise ConfigError(
-            [_invalid_index(index_path, f"invalid JSON: {error}", "the index")]
+            [_invalid_index(index_path, f"cannot read the index: {error}", "the index")]
         ) from None
     problems = _check_index(index, index_path)
     if problems:
         raise ConfigError(problems)
     entries = []
     root = os.fspath(directory)
+    folders: dict[str, str | None] = {}
     for position, item in enumerate(index["files"]):
         try:
+            _check_folders(root, item["path"], folders)
             document = json.loads(_read_bytes(os.path.join(root, item["path"])))
         except (OSError, ValueError) as error:
             problems.append(
@@ -512,18 +547,86 @@ def read(directory: Path, source: str | None = None) -> PolicySet:
     )
 
 
-def _read_bytes(path: str) -> bytes:
-    # A snapshot has about nine files per account; plain descriptors read them in
-    # about half the time of `open`, whose buffered text objects cost more than
-    # the reads (docs/benchmarks.md).
-    descriptor = os.open(path, os.O_RDONLY)
+class _SnapshotFileError(ValueError):
+    """A path of the snapshot that is not a regular file this program wrote."""
+
+
+def _read_bytes(path: str, limit: int | None = MAX_FILE_BYTES) -> bytes:
+    """Read a regular file, never through a symbolic link and never a pipe.
+
+    A snapshot can come from a pull request, whose link could point at any file
+    on the machine running the diff, and whose pipe could block it.
+    """
+    # Plain descriptors read a snapshot's files in about half the time of `open`,
+    # because its buffered text objects cost more than the reads themselves.
     try:
+        descriptor = os.open(
+            path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+        )
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _SnapshotFileError("it is a symbolic link") from None
+        raise
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise _SnapshotFileError("it is not a regular file")
+        if limit is not None and status.st_size > limit:
+            raise _SnapshotFileError(
+                f"it has {status.st_size:,} bytes, over the {limit:,} of any "
+                "policy file"
+            )
         chunks = []
         while chunk := os.read(descriptor, 65536):
             chunks.append(chunk)
     finally:
         os.close(descriptor)
     return b"".join(chunks)
+
+
+def _check_folders(root: str, path: str, checked: dict[str, str | None]) -> None:
+    """Raise when a folder on a snapshot path is a symbolic link or not a folder.
+
+    `checked` caches the result per folder (`a/b`) and per whole chain of
+    folders (`a/b/`), since files share their folders.
+    """
+    parent = path.rpartition("/")[0]
+    chain = f"{parent}/"
+    if chain not in checked:
+        reason = None
+        folder = ""
+        for part in parent.split("/") if parent else ():
+            folder = f"{folder}/{part}" if folder else part
+            if folder not in checked:
+                checked[folder] = _folder_problem(os.path.join(root, folder), folder)
+            reason = reason or checked[folder]
+        checked[chain] = reason
+    if checked[chain] is not None:
+        raise _SnapshotFileError(checked[chain])
+
+
+def _folder_problem(full: str, folder: str) -> str | None:
+    try:
+        mode = os.lstat(full).st_mode
+    except FileNotFoundError:
+        # Reading the file then reports it missing.
+        return None
+    if stat.S_ISLNK(mode):
+        return f"its folder {folder} is a symbolic link"
+    if not stat.S_ISDIR(mode):
+        return f"{folder} is not a folder"
+    return None
+
+
+def _links_inside(root: str) -> list[str]:
+    """Return the relative paths of the symbolic links under a directory."""
+    links = []
+    for folder, subfolders, names in os.walk(root):
+        for name in (*subfolders, *names):
+            full = os.path.join(folder, name)
+            if os.path.islink(full):
+                links.append(os.path.relpath(full, root).replace(os.sep, "/"))
+    return sorted(links)
 
 
 def _check_index(index: Any, path: Path) -> list[Problem]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,103 @@ def test_snapshot_read_reports_undecodable_file(tmp_path: Path) -> None:
     assert problem.message.startswith(
         "files[0]: cannot read payments-prod/trust-policy/Deployer.json: "
     )
+
+
+def _written(tmp_path: Path, prod_policies) -> Path:
+    directory = tmp_path / "snapshot"
+    snapshot.write(prod_policies, directory)
+    return directory
+
+
+TRUST_FILE = "payments-prod/trust-policy/WorkloadDeployer.json"
+
+
+def _read_problems(directory: Path) -> list[str]:
+    with pytest.raises(ConfigError) as raised:
+        snapshot.read(directory)
+    return [problem.message for problem in raised.value.problems]
+
+
+def test_snapshot_read_rejects_linked_file(tmp_path: Path, prod_policies) -> None:
+    directory = _written(tmp_path, prod_policies)
+    outside = tmp_path / "credentials.json"
+    outside.write_text('{"token": "outside-secret"}')
+    (directory / TRUST_FILE).unlink()
+    (directory / TRUST_FILE).symlink_to(outside)
+    messages = _read_problems(directory)
+    assert len(messages) == 1
+    assert messages[0].endswith(f"cannot read {TRUST_FILE}: it is a symbolic link")
+    assert "outside-secret" not in messages[0]
+
+
+def test_snapshot_read_rejects_linked_folder(tmp_path: Path, prod_policies) -> None:
+    directory = _written(tmp_path, prod_policies)
+    outside = tmp_path / "elsewhere"
+    (directory / "payments-prod" / "trust-policy").rename(outside)
+    (directory / "payments-prod" / "trust-policy").symlink_to(outside)
+    messages = _read_problems(directory)
+    assert messages
+    assert all(
+        message.endswith("its folder payments-prod/trust-policy is a symbolic link")
+        for message in messages
+    )
+
+
+def test_snapshot_read_rejects_linked_index(tmp_path: Path, prod_policies) -> None:
+    directory = _written(tmp_path, prod_policies)
+    outside = tmp_path / "index-elsewhere.json"
+    (directory / "index.json").rename(outside)
+    (directory / "index.json").symlink_to(outside)
+    assert _read_problems(directory) == ["cannot read the index: it is a symbolic link"]
+
+
+def test_snapshot_read_rejects_pipe(tmp_path: Path, prod_policies) -> None:
+    directory = _written(tmp_path, prod_policies)
+    (directory / TRUST_FILE).unlink()
+    os.mkfifo(directory / TRUST_FILE)
+    messages = _read_problems(directory)
+    assert messages == [
+        f"files[{_position(directory, TRUST_FILE)}]: cannot read {TRUST_FILE}: "
+        "it is not a regular file"
+    ]
+
+
+def test_snapshot_read_rejects_huge_file(tmp_path: Path, prod_policies) -> None:
+    directory = _written(tmp_path, prod_policies)
+    (directory / TRUST_FILE).write_text(" " * (snapshot.MAX_FILE_BYTES + 1) + "{}")
+    messages = _read_problems(directory)
+    assert messages == [
+        f"files[{_position(directory, TRUST_FILE)}]: cannot read {TRUST_FILE}: it "
+        "has 1,048,579 bytes, over the 1,048,576 of any policy file"
+    ]
+
+
+def _position(directory: Path, path: str) -> int:
+    index = json.loads((directory / "index.json").read_text())
+    return [item["path"] for item in index["files"]].index(path)
+
+
+def test_snapshot_write_rejects_links(tmp_path: Path, prod_policies) -> None:
+    directory = _written(tmp_path, prod_policies)
+    outside = tmp_path / "bashrc"
+    outside.write_text("keep me\n")
+    (directory / TRUST_FILE).unlink()
+    (directory / TRUST_FILE).symlink_to(outside)
+    with pytest.raises(ConfigError) as raised:
+        snapshot.write(prod_policies, directory)
+    assert [problem.found for problem in raised.value.problems] == [
+        json.dumps(TRUST_FILE)
+    ]
+    assert raised.value.problems[0].message == (
+        "snapshot directory contains a symbolic link"
+    )
+    assert outside.read_text() == "keep me\n"
+
+
+def test_snapshot_check_counts_link_as_changed(tmp_path: Path, prod_policies) -> None:
+    directory = _written(tmp_path, prod_policies)
+    copy_of_file = tmp_path / "same.json"
+    copy_of_file.write_bytes((directory / TRUST_FILE).read_bytes())
+    (directory / TRUST_FILE).unlink()
+    (directory / TRUST_FILE).symlink_to(copy_of_file)
+    assert snapshot.compare(prod_policies, directory).changed == (TRUST_FILE,)
