@@ -54,6 +54,8 @@ INDEX_FILE = "index.json"
 # The largest policy file read back: IAM's largest document is 10,240 characters,
 # so a larger file was not written by this program.
 MAX_FILE_BYTES = 1 << 20
+# Open a file for reading only if it is no link; a pipe opens without blocking.
+_READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
 # Version of the index's layout; `read` rejects any other.
 INDEX_FORMAT = 1
 
@@ -560,9 +562,7 @@ def _read_bytes(path: str, limit: int | None = MAX_FILE_BYTES) -> bytes:
     # Plain descriptors read a snapshot's files in about half the time of `open`,
     # because its buffered text objects cost more than the reads themselves.
     try:
-        descriptor = os.open(
-            path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
-        )
+        descriptor = os.open(path, _READ_FLAGS)
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise _SnapshotFileError("it is a symbolic link") from None
