@@ -259,12 +259,13 @@ def load(
             for entry, raw in zip(accounts, values["accounts"], strict=True)
         ]
         problems.extend(_check_accounts(organization, checked))
+        # So are its network and budget, when they are valid on their own.
         problems.extend(
             check_networks(
                 organization.id if organization else None,
                 organization.default_region if organization else None,
                 organization.network if organization else None,
-                accounts,
+                checked,
             )
         )
     if organization is not None and accounts is not None:
@@ -273,7 +274,7 @@ def load(
                 organization.budget,
                 {
                     index: account.budget
-                    for index, account in enumerate(accounts)
+                    for index, account in enumerate(checked)
                     if account is not None
                 },
             )

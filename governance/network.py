@@ -760,9 +760,9 @@ def check_networks(
 ) -> list[Problem]:
     """Check every account's network and the organization's default endpoints.
 
-    `accounts` contains the parsed account entries in stack order (None for an entry
-    that failed its field checks). Returns one problem per finding, with the path
-    of the stack file.
+    `accounts` contains the account entries in stack order: parsed, or with only
+    their valid fields for an entry that failed its field checks, or None.
+    Returns one problem per finding, with the path of the stack file.
     """
     problems: list[Problem] = []
     if defaults is not None:
@@ -804,7 +804,13 @@ def check_networks(
             )
         )
         vpcs.append(
-            _Vpc(index, account.name, vpc_path, getattr(vpc, "id", None), vpc.cidr)
+            _Vpc(
+                index,
+                account.name or f"accounts[{index}]",
+                vpc_path,
+                getattr(vpc, "id", None),
+                vpc.cidr,
+            )
         )
     problems.extend(_check_across_accounts(vpcs))
     return problems

@@ -369,6 +369,31 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
         ],
     ),
     (
+        "overlap beside a misspelt key of the same account",
+        [
+            set_key(f"{DEV_VPC}.cidr", "10.20.0.0/16"),
+            set_key(f"accounts.{PAYMENTS_DEV}.emial", "aws+dev@example.com"),
+        ],
+        [
+            Problem(
+                "accounts[8].emial",
+                "unknown key",
+                'emial: "aws+dev@example.com"',
+                "one of budget, deploymentRoleName, email, id, name, network, "
+                "organizationalUnit, region, tags",
+                "did you mean email?",
+            ),
+            Problem(
+                "accounts[8].network.newVpc.cidr",
+                "VPC CIDR block overlaps the VPC of another account",
+                '"10.20.0.0/16"',
+                "a block no other VPC of the stack uses, so that the VPCs can be "
+                "connected through peering or a transit gateway",
+                "choose another block; accounts[4] (payments-prod) has 10.20.0.0/16",
+            ),
+        ],
+    ),
+    (
         "CIDR with host bits",
         [set_key(f"{PROD_VPC}.cidr", "10.20.0.1/16")],
         [
