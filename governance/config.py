@@ -311,8 +311,32 @@ def load(
         base,
         execution_roles=roles,
         layers=built_layers,
-        warnings=tuple(sorted({*layer_check.warnings, *unit_warnings})),
+        warnings=tuple(
+            sorted(
+                {
+                    *layer_check.warnings,
+                    *unit_warnings,
+                    *_management_role_warnings(organization),
+                }
+            )
+        ),
     )
+
+
+def _management_role_warnings(organization: OrganizationConfig) -> list[Problem]:
+    if organization.management_role_name != DEFAULT_DEPLOYMENT_ROLE:
+        return []
+    return [
+        Problem(
+            "organization.managementRoleName",
+            f"{DEFAULT_DEPLOYMENT_ROLE} exists in a management account only if "
+            "someone created it there; Organizations creates it in member accounts",
+            show(organization.management_role_name),
+            "a role that exists in the management account",
+            "keep the name if you created that role in the management account; "
+            "otherwise create a role for the program there and name it here",
+        )
+    ]
 
 
 def _partial_account(raw: Any) -> AccountConfig | None:

@@ -264,6 +264,14 @@ def check_role_name(value: Any) -> str:
     allowed = '1-64 characters from letters, digits and "+=,.@_-"'
     if not isinstance(value, str):
         raise invalid("IAM role name is not a string", allowed, "quote the name")
+    if value.startswith("arn:") or "/" in value:
+        name = value.rsplit("/", 1)[-1]
+        raise invalid(
+            "IAM role name is an ARN or has a path",
+            allowed,
+            f"write the role's name alone, {name!r}; the program builds the ARN "
+            "from it",
+        )
     if len(value) > aws_formats.ROLE_NAME_MAX_LENGTH:
         raise invalid(
             f"IAM role name has {len(value)} characters, over IAM's limit of 64",

@@ -257,6 +257,39 @@ INVALID_CASES: list[tuple[str, list[Change], list[Problem]]] = [
         ],
     ),
     (
+        "management role as an ARN",
+        [
+            set_key(
+                "organization.managementRoleName",
+                "arn:aws:iam::900000000001:role/OrgGovernanceDeploymentRole",
+            )
+        ],
+        [
+            Problem(
+                "organization.managementRoleName",
+                "IAM role name is an ARN or has a path",
+                '"arn:aws:iam::900000000001:role/OrgGovernanceDeploymentRole"',
+                '1-64 characters from letters, digits and "+=,.@_-"',
+                "write the role's name alone, 'OrgGovernanceDeploymentRole'; the "
+                "program builds the ARN from it",
+            )
+        ],
+    ),
+    (
+        "deployment role with a path",
+        [set_key("accounts.2.deploymentRoleName", "ci/deployer")],
+        [
+            Problem(
+                "accounts[2].deploymentRoleName",
+                "IAM role name is an ARN or has a path",
+                '"ci/deployer"',
+                '1-64 characters from letters, digits and "+=,.@_-"',
+                "write the role's name alone, 'deployer'; the program builds the ARN "
+                "from it",
+            )
+        ],
+    ),
+    (
         "missing management role",
         [delete_key("organization.managementRoleName")],
         [
@@ -506,3 +539,15 @@ def test_reference_to_invalid_account_reported_once(
     with pytest.raises(ConfigError) as raised:
         config.load(prod_values, SECRET_KEYS)
     assert [problem.path for problem in raised.value.problems] == ["accounts[2].id"]
+
+
+def test_member_role_as_management_role_warns(prod_values: dict[str, Any]) -> None:
+    prod_values["organization"]["managementRoleName"] = "OrganizationAccountAccessRole"
+    organization = config.load(prod_values, SECRET_KEYS)
+    assert [warning.path for warning in organization.warnings] == [
+        "organization.managementRoleName"
+    ]
+    assert organization.warnings[0].message == (
+        "OrganizationAccountAccessRole exists in a management account only if "
+        "someone created it there; Organizations creates it in member accounts"
+    )
