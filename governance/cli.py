@@ -346,8 +346,8 @@ def _policies_command(arguments: argparse.Namespace, stack: StackConfig) -> int:
         return 1 if difference else 0
     written = review.write_snapshot(stack, arguments.project_dir, arguments.out)
     print(
-        f"snapshot {arguments.out}: {len(written.written)} files written, "
-        f"{len(written.removed)} removed"
+        f"snapshot {arguments.out}: {report.plural(len(written.written), 'file')} "
+        f"written, {len(written.removed)} removed"
     )
     return 0
 

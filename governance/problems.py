@@ -60,7 +60,11 @@ class ConfigError(Exception):
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
         body = "\n".join(problem.render() for problem in self.problems)
-        return f"invalid configuration: {count} {noun}\n{body}"
+        # Problems with command-line options (`--out`, `--base`) are not the
+        # configuration's.
+        arguments = all(problem.path.startswith("--") for problem in self.problems)
+        subject = "invalid arguments" if arguments else "invalid configuration"
+        return f"{subject}: {count} {noun}\n{body}"
 
 
 def _problem_order(problem: Problem) -> tuple[Any, ...]:

@@ -41,7 +41,8 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """Return a count with its noun, in the plural unless the count is one."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
@@ -52,8 +53,8 @@ def _diff_summary(result: DiffResult) -> str:
         f"{signs[sign]} {meaning}" for sign, meaning in SIGNS.items() if signs[sign]
     )
     return (
-        f"{_plural(len(result.changes), 'change')} in "
-        f"{_plural(len(accounts), 'account')}: {counts}"
+        f"{plural(len(result.changes), 'change')} in "
+        f"{plural(len(accounts), 'account')}: {counts}"
     )
 
 
@@ -122,7 +123,7 @@ def _findings_summary(result: CheckResult) -> str:
         f"{severities[severity]} {severity.name}" for severity in reversed(Severity)
     )
     return (
-        f"{_plural(len(result.findings), 'finding')}: {counts}; "
+        f"{plural(len(result.findings), 'finding')}: {counts}; "
         f"{len(result.failing)} at {result.fail_on.name} or above"
     )
 
@@ -192,7 +193,7 @@ def format_snapshot_check(
         return f"snapshot {directory} is current"
     count = len(difference.missing) + len(difference.extra) + len(difference.changed)
     verb = "differs" if count == 1 else "differ"
-    lines = [f"snapshot {directory} is out of date: {_plural(count, 'file')} {verb}"]
+    lines = [f"snapshot {directory} is out of date: {plural(count, 'file')} {verb}"]
     lines.extend(f"  changed: {path}" for path in difference.changed)
     lines.extend(f"  missing: {path}" for path in difference.missing)
     lines.extend(f"  no longer generated: {path}" for path in difference.extra)

@@ -15,6 +15,7 @@ from governance.diff import Change
 from governance.findings import Finding, Severity
 from governance.pipeline import load_and_plan
 from governance.policy_set import PolicySet
+from governance.problems import ConfigError, Problem, show
 from governance.snapshot import SnapshotDifference, SnapshotWrite
 from governance.stack_config import StackConfig
 
@@ -62,7 +63,23 @@ def write_snapshot(stack: StackConfig, project_dir: Path, out: Path) -> Snapshot
 def check_snapshot(
     stack: StackConfig, project_dir: Path, directory: Path
 ) -> SnapshotDifference:
-    """Compare a snapshot directory with the snapshot the stack gives now."""
+    """Compare a snapshot directory with the snapshot the stack gives now.
+
+    Raises ConfigError when the directory does not exist.
+    """
+    if not directory.is_dir():
+        raise ConfigError(
+            [
+                Problem(
+                    "--out",
+                    "snapshot directory not found",
+                    show(str(directory)),
+                    "a directory written by `python -m governance policies`",
+                    f"write it with `python -m governance policies --stack "
+                    f"{stack.stack} --out {directory}`, or correct the path",
+                )
+            ]
+        )
     return snapshot.compare(generated_policies(stack, project_dir), directory)
 
 

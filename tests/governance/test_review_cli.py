@@ -452,3 +452,14 @@ def test_policies_invalid_config_exits_two(tmp_path: Path, capsys) -> None:
     assert status == 2
     assert out == ""
     assert not (tmp_path / "snapshot").exists()
+
+
+def test_check_of_missing_snapshot_exits_two(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "nowhere"
+    status, out, err = run(
+        capsys, "policies", "--stack", "prod", "--out", str(missing), "--check"
+    )
+    assert status == 2
+    assert out == ""
+    assert err.startswith("invalid arguments: 1 problem\n")
+    assert "--out: snapshot directory not found" in err
