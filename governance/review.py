@@ -86,9 +86,24 @@ def check_snapshot(
 def load_base(base: str, stack: str, project_dir: Path) -> PolicySet:
     """Read the base of a diff: a snapshot directory, a stack export, or a revision.
 
-    A path that exists wins over a git revision of the same name.
+    Raises ConfigError when the name is both a path and a git revision: a pull
+    request could add a file or link named like the branch it is compared with.
     """
     path = Path(base)
+    exists = path.exists() or path.is_symlink()
+    if exists and revision.resolve(project_dir, base) is not None:
+        raise ConfigError(
+            [
+                Problem(
+                    "--base",
+                    "base is both a path and a git revision",
+                    show(base),
+                    "a name that is only one of the two",
+                    f"for the revision, give it in full (refs/heads/{base}, or "
+                    f"its commit id); for the path, write ./{base}",
+                )
+            ]
+        )
     if path.is_dir():
         return snapshot.read(path)
     if path.is_file():

@@ -463,3 +463,20 @@ def test_check_of_missing_snapshot_exits_two(tmp_path: Path, capsys) -> None:
     assert out == ""
     assert err.startswith("invalid arguments: 1 problem\n")
     assert "--out: snapshot directory not found" in err
+
+
+def test_base_both_path_and_revision_exits_two(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pull request could add a snapshot named like the branch it is compared
+    # with, and make its own policies the base.
+    shutil.copytree(SNAPSHOT_DIR, tmp_path / "HEAD")
+    monkeypatch.chdir(tmp_path)
+    arguments = ("diff", "--stack", "prod", "--project-dir", str(PROJECT_DIR))
+    status, out, err = run(capsys, *arguments, "--base", "HEAD")
+    assert status == 2
+    assert out == ""
+    assert "--base: base is both a path and a git revision" in err
+    status, out, _ = run(capsys, *arguments, "--base", "./HEAD")
+    assert status == 0
+    assert "No policy changes" in out
