@@ -409,9 +409,10 @@ def _holds(root: str, path: str, text: str) -> bool:
 
 
 def write(policy_set: PolicySet, directory: Path) -> SnapshotWrite:
-    """Write a policy set as a snapshot; remove the JSON files it no longer has.
+    """Write a policy set as a snapshot; remove the files it no longer has.
 
-    Raises ConfigError when the directory contains files but no `index.json`, so a
+    Only files that the directory's existing index lists are removed. Raises
+    ConfigError when the directory contains files but no valid `index.json`, so a
     mistyped `--out` never deletes anything that is not a snapshot.
     """
     present = _existing_files(directory)
@@ -429,6 +430,7 @@ def write(policy_set: PolicySet, directory: Path) -> SnapshotWrite:
         )
     root = os.fspath(directory)
     links = _links_inside(root) if directory.is_dir() else []
+    listed = _listed_paths(directory) if not links and INDEX_FILE in present else set()
     if links:
         # Writing through a link would change a file outside the snapshot.
         raise ConfigError(
@@ -463,7 +465,7 @@ def write(policy_set: PolicySet, directory: Path) -> SnapshotWrite:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
         written.append(path)
-    removed = sorted(present - set(files))
+    removed = sorted((present & listed) - set(files))
     for path in removed:
         os.unlink(os.path.join(root, path))
     for folder, _, names in os.walk(root, topdown=False):
@@ -474,6 +476,21 @@ def write(policy_set: PolicySet, directory: Path) -> SnapshotWrite:
             "snapshot %s: %d written, %d removed", directory, len(written), len(removed)
         )
     return SnapshotWrite(tuple(written), tuple(removed))
+
+
+def _listed_paths(directory: Path) -> set[str]:
+    """Return the paths an existing snapshot index lists; raise if it is invalid."""
+    index_path = directory / INDEX_FILE
+    try:
+        index = json.loads(_read_bytes(os.fspath(index_path), limit=None))
+    except (OSError, ValueError) as error:
+        raise ConfigError(
+            [_invalid_index(index_path, f"cannot read the index: {error}", "the index")]
+        ) from None
+    problems = _check_index(index, index_path)
+    if problems:
+        raise ConfigError(problems)
+    return {item["path"] for item in index["files"]}
 
 
 def read(directory: Path, source: str | None = None) -> PolicySet:

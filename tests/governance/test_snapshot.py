@@ -81,6 +81,18 @@ def test_snapshot_removes_stale_files(tmp_path: Path, prod_policies) -> None:
     stale = directory / "retired-account" / "role" / "Old.json"
     stale.parent.mkdir(parents=True)
     stale.write_text("{}\n")
+    # As an earlier snapshot with that account would have listed it.
+    index = json.loads((directory / "index.json").read_text())
+    index["files"].append(
+        {
+            "path": "retired-account/role/Old.json",
+            "account": "retired-account",
+            "accountId": "123456789012",
+            "kind": "role",
+            "name": "Old",
+        }
+    )
+    (directory / "index.json").write_text(json.dumps(index))
     assert snapshot.compare(prod_policies, directory).extra == (
         "retired-account/role/Old.json",
     )
@@ -303,3 +315,27 @@ def test_snapshot_check_counts_link_as_changed(tmp_path: Path, prod_policies) ->
     (directory / TRUST_FILE).unlink()
     (directory / TRUST_FILE).symlink_to(copy_of_file)
     assert snapshot.compare(prod_policies, directory).changed == (TRUST_FILE,)
+
+
+def test_snapshot_write_keeps_unlisted_files(tmp_path: Path, prod_policies) -> None:
+    directory = _written(tmp_path, prod_policies)
+    (directory / "notes.json").write_text("{}")
+    written = snapshot.write(prod_policies, directory)
+    assert written.removed == ()
+    assert (directory / "notes.json").exists()
+
+
+def test_snapshot_write_rejects_invalid_index(tmp_path: Path, prod_policies) -> None:
+    directory = tmp_path / "project"
+    directory.mkdir()
+    (directory / "index.json").write_text("not json at all")
+    (directory / "package.json").write_text("{}")
+    with pytest.raises(ConfigError) as raised:
+        snapshot.write(prod_policies, directory)
+    [problem] = raised.value.problems
+    assert problem.message.startswith("cannot read the index: ")
+    assert (directory / "package.json").exists()
+    assert sorted(path.name for path in directory.iterdir()) == [
+        "index.json",
+        "package.json",
+    ]
