@@ -121,10 +121,25 @@ class _Reader:
     ) -> None:
         self.problems.append(Problem(where, message, found, allowed, fix))
 
-    def value(self, resource: Mapping[str, Any], key: str, where: str) -> Any:
+    def value(
+        self,
+        resource: Mapping[str, Any],
+        key: str,
+        where: str,
+        sections: tuple[str, ...] = ("outputs", "inputs"),
+    ) -> Any:
         """Return an output (what AWS returned), else the input; unwrap secrets."""
-        for section in ("outputs", "inputs"):
+        for section in sections:
             properties = resource.get(section) or {}
+            if not isinstance(properties, Mapping):
+                self.problem(
+                    f"{where}.{section}",
+                    f"{section} is not an object",
+                    show(properties),
+                    "an object of property names and values",
+                    "export the stack again; the file was edited or damaged",
+                )
+                return None
             if properties.get(key) is not None:
                 try:
                     return _unwrap(properties[key])
@@ -198,12 +213,11 @@ def from_export(document: Any, source: str) -> PolicySet:
     """Build a policy set from the decoded JSON of `pulumi stack export`."""
     resources = _resources(document, source)
     reader = _Reader(source)
-    for index, resource in enumerate(resources):
-        if isinstance(resource, Mapping) and resource.get("type") == PROVIDER_TYPE:
+    live = _live_resources(reader, resources)
+    for index, resource in live:
+        if resource.get("type") == PROVIDER_TYPE:
             _read_provider(reader, resource, f"deployment.resources[{index}]")
-    for index, resource in enumerate(resources):
-        if not isinstance(resource, Mapping):
-            continue
+    for index, resource in live:
         account = reader.providers.get(str(resource.get("provider", "")))
         handler = _HANDLERS.get(str(resource.get("type")))
         if account is None or handler is None:
@@ -294,16 +308,43 @@ def _decoded(value: Any) -> Any:
     return value
 
 
+def _live_resources(
+    reader: _Reader, resources: list[Any]
+) -> list[tuple[int, Mapping[str, Any]]]:
+    """Return the resources that exist now, by position; report a repeated URN.
+
+    A resource marked `delete` is an old one that Pulumi deletes at its next
+    update; the live resource with the same URN is the one read.
+    """
+    live = []
+    seen: dict[str, int] = {}
+    for index, resource in enumerate(resources):
+        if not isinstance(resource, Mapping) or resource.get("delete") is True:
+            continue
+        urn = str(resource.get("urn", ""))
+        if urn in seen:
+            reader.problem(
+                f"deployment.resources[{index}].urn",
+                f"resource appears twice, first at deployment.resources[{seen[urn]}]",
+                show(urn),
+                "each live resource once, as `pulumi stack export` writes them",
+                "export the stack again; the file was edited or damaged",
+            )
+            continue
+        seen[urn] = index
+        live.append((index, resource))
+    return live
+
+
 def _urn_name(resource: Mapping[str, Any]) -> str:
     return str(resource.get("urn", "")).rsplit("::", 1)[-1]
 
 
 def _read_provider(reader: _Reader, resource: Mapping[str, Any], where: str) -> None:
-    try:
-        inputs = _unwrap(resource.get("inputs") or {})
-    except _EncryptedError:
-        inputs = {}
-    allowed = _decoded(inputs.get("allowedAccountIds"))
+    # Only the keys read here are unwrapped: a secret elsewhere in the inputs,
+    # such as an assumed role's session tags, must not hide the account.
+    allowed = _decoded(reader.value(resource, "allowedAccountIds", where, ("inputs",)))
+    region = reader.value(resource, "region", where, ("inputs",))
     if isinstance(allowed, str):
         allowed = [allowed]
     if not isinstance(allowed, list) or len(allowed) != 1:
@@ -311,7 +352,7 @@ def _read_provider(reader: _Reader, resource: Mapping[str, Any], where: str) -> 
         return
     account_id = str(allowed[0])
     name = _urn_name(resource)
-    region = str(inputs.get("region") or "")
+    region = str(region or "")
     reference = f"{resource.get('urn')}::{resource.get('id')}"
     if name == MANAGEMENT_NAME:
         reader.management_account_id = account_id

@@ -192,3 +192,58 @@ def test_export_file_not_json(tmp_path: Path) -> None:
     problem = raised.value.problems[0]
     assert problem.path == str(path)
     assert problem.message.startswith("invalid JSON: ")
+
+
+def _trust_of(deployed: Any, path: str) -> Any:
+    return next(entry.document for entry in deployed.entries if entry.path == path)
+
+
+WIDE_OPEN = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+DEPLOYER_TRUST = "payments-prod/trust-policy/WorkloadDeployer.json"
+
+
+def test_export_secret_in_provider_keeps_account(export) -> None:
+    changed = copy.deepcopy(export)
+    provider = resource(changed, "payments-prod")
+    provider["inputs"]["assumeRoles"] = {
+        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+        "ciphertext": "v1:abc",
+    }
+    deployed = stored_state.from_export(changed, "fixture")
+    assert "payments-prod" in [account.name for account in deployed.accounts]
+    assert DEPLOYER_TRUST in [entry.path for entry in deployed.entries]
+
+
+def test_export_reads_live_resource_not_deleted_copy(export) -> None:
+    changed = copy.deepcopy(export)
+    role = resource(changed, "payments-prod-WorkloadDeployer")
+    pending = copy.deepcopy(role)
+    pending["delete"] = True
+    role["outputs"]["assumeRolePolicy"] = WIDE_OPEN
+    changed["deployment"]["resources"].append(pending)
+    deployed = stored_state.from_export(changed, "fixture")
+    assert _trust_of(deployed, DEPLOYER_TRUST)["Statement"][0]["Principal"] == {
+        "AWS": "*"
+    }
+
+
+def test_export_repeated_resource_is_a_problem(export) -> None:
+    changed = copy.deepcopy(export)
+    resources = changed["deployment"]["resources"]
+    role = resource(changed, "payments-prod-WorkloadDeployer")
+    resources.append(copy.deepcopy(role))
+    with pytest.raises(ConfigError) as raised:
+        stored_state.from_export(changed, "fixture")
+    [problem] = raised.value.problems
+    assert problem.path == f"deployment.resources[{len(resources) - 1}].urn"
+    assert problem.message == (
+        f"resource appears twice, first at "
+        f"deployment.resources[{resources.index(role)}]"
+    )
