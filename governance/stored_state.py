@@ -166,7 +166,7 @@ class _Reader:
             self.problem(
                 f"{where}.{key}",
                 f"invalid policy: {error}",
-                show(text),
+                _shown_policy(text),
                 "an IAM policy document as JSON text",
                 "export the stack again; the state may be damaged",
             )
@@ -306,6 +306,15 @@ def _decoded(value: Any) -> Any:
         except json.JSONDecodeError:
             return value
     return value
+
+
+def _shown_policy(text: Any) -> str:
+    """Show a policy that failed to parse, with its external ids masked."""
+    try:
+        document = json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return "text that is not JSON (not shown: it may contain an external id)"
+    return show(mask_external_ids(document))
 
 
 def _live_resources(

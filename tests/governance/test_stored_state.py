@@ -247,3 +247,26 @@ def test_export_repeated_resource_is_a_problem(export) -> None:
         f"resource appears twice, first at "
         f"deployment.resources[{resources.index(role)}]"
     )
+
+
+def test_invalid_policy_problem_masks_external_id(export) -> None:
+    changed = copy.deepcopy(export)
+    role = resource(changed, "payments-prod-PartnerAuditRole")
+    role["outputs"]["assumeRolePolicy"] = json.dumps(
+        {
+            "Statement": [
+                {
+                    "Condition": {"StringEquals": {"sts:ExternalId": REAL_EXTERNAL_ID}},
+                    "Effect": "Allow",
+                    "Principal": "arn:aws:iam::777788889999:root",
+                    "Action": "sts:AssumeRole",
+                }
+            ]
+        }
+    )
+    with pytest.raises(ConfigError) as raised:
+        stored_state.from_export(changed, "fixture")
+    [problem] = raised.value.problems
+    assert problem.message.startswith("invalid policy: ")
+    assert REAL_EXTERNAL_ID not in problem.render()
+    assert "[secret]" in problem.found
