@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from governance import grants as access
+from governance import policy
 from governance.grants import Condition
 from governance.policy_set import (
     BUDGET,
@@ -423,7 +424,12 @@ def _lost(principal: str, effect: str, accesses: Any, role: bool) -> _Item:
         )
     who = _describe_principal(principal)
     if effect == "Deny":
-        return (REMOVED, "PRINCIPAL_REMOVED", f"{who} is no longer denied")
+        # A Deny that goes lets through what it stopped: a weakening.
+        return (
+            WEAKENED,
+            "DENY_REMOVED",
+            f"{who} is no longer denied {_alternatives(accesses)}",
+        )
     verb = "assume it" if role else _joined(accesses[0][0])
     return (REMOVED, "PRINCIPAL_REMOVED", f"{who} may no longer {verb}")
 
@@ -785,6 +791,40 @@ def _policy_scope_changes(
                 REMOVED,
                 "ENDPOINT_POLICY_NARROWED",
                 f"policy narrowed: condition {condition.describe()} added",
+            )
+        )
+    items.extend(_deny_changes(old, new))
+    return items
+
+
+def _deny_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[_Item]:
+    """Report Deny statements of a policy that went (a widening) or came."""
+
+    def denies(document: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+        return {
+            policy.to_json({**statement, "Sid": ""}): statement
+            for statement in access.statements(document)
+            if statement.get("Effect") == "Deny"
+        }
+
+    before, after = denies(old), denies(new)
+    items: list[_Item] = []
+    for key in sorted(set(before) - set(after)):
+        items.append(
+            (
+                WEAKENED,
+                "ENDPOINT_POLICY_WIDENED",
+                f"policy widened: {_policy_summary({'Statement': [before[key]]})} "
+                "removed",
+            )
+        )
+    for key in sorted(set(after) - set(before)):
+        items.append(
+            (
+                REMOVED,
+                "ENDPOINT_POLICY_NARROWED",
+                f"policy narrowed: {_policy_summary({'Statement': [after[key]]})} "
+                "added",
             )
         )
     return items

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from governance import diff
-from governance.policy_set import TRUST_POLICY, AccountInfo, PolicyEntry, PolicySet
+from governance.policy_set import (
+    ENDPOINT_POLICY,
+    TRUST_POLICY,
+    AccountInfo,
+    PolicyEntry,
+    PolicySet,
+)
 from tests.governance.review_helpers import (
     account,
     drop_external_id,
@@ -466,3 +473,64 @@ def test_trust_document_change(case: str) -> None:
         assert lines == []
     else:
         assert expected in lines, "\n".join(lines)
+
+
+MFA_DENY = {
+    "Effect": "Deny",
+    "Principal": {"AWS": ROOT},
+    "Action": "sts:AssumeRole",
+    "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+}
+
+
+def test_removed_trust_deny_is_a_weakening() -> None:
+    before = trust_set(statement({"AWS": ROOT}, WITH_ARN), MFA_DENY)
+    after = trust_set(statement({"AWS": ROOT}, WITH_ARN))
+    lines = [change.line() for change in diff.diff(before, after)]
+    assert lines == [
+        "! " + PREFIX + f"{ROOT} (any principal the account allows) is no longer "
+        "denied (sts:AssumeRole when aws:MultiFactorAuthPresent BoolIfExists false)"
+    ]
+
+
+def endpoint_set(*statements: dict[str, Any]) -> PolicySet:
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    entry = PolicyEntry(
+        "payments-prod",
+        "012345678901",
+        ENDPOINT_POLICY,
+        "s3",
+        document,
+        {"type": "Gateway", "serviceName": "com.amazonaws.eu-west-1.s3"},
+    )
+    return dataclasses.replace(trust_set(), entries=(entry,))
+
+
+ORG_ALLOW = {
+    "Effect": "Allow",
+    "Principal": "*",
+    "Action": "*",
+    "Resource": "*",
+    "Condition": ORG,
+}
+BUCKET_DENY = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:PutObject",
+    "Resource": "arn:aws:s3:::audit-logs/*",
+}
+
+
+def test_removed_endpoint_deny_is_a_widening() -> None:
+    before = endpoint_set(ORG_ALLOW, BUCKET_DENY)
+    after = endpoint_set(ORG_ALLOW)
+    lines = [change.line() for change in diff.diff(before, after)]
+    assert lines == [
+        "! payments-prod (012345678901) endpoint s3: policy widened: denies "
+        "s3:PutObject on arn:aws:s3:::audit-logs/* removed"
+    ]
+    back = [change.line() for change in diff.diff(after, before)]
+    assert back == [
+        "- payments-prod (012345678901) endpoint s3: policy narrowed: denies "
+        "s3:PutObject on arn:aws:s3:::audit-logs/* added"
+    ]
