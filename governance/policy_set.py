@@ -11,6 +11,7 @@ two sets compare by value and nothing read from them can reveal an external id.
 
 from __future__ import annotations
 
+import decimal
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance import aws_formats, policy
-from governance.problems import SECRET_MASK
+from governance.problems import SECRET_MASK, Problem, show
 
 # Kinds of entry. Role settings and budgets are not IAM policies,
 # but the diff needs them (session duration, managed policies, budget limits).
@@ -216,3 +217,145 @@ def layer_policy(
         # should still see the layer, so the document lists no statement.
         return {"Version": policy.VERSION, "Statement": []}
     return policy.policy(*statements)
+
+
+def shape_problems(policy_set: PolicySet) -> list[Problem]:
+    """Check that every document of a set read from a file has its kind's shape.
+
+    A snapshot or a stack export can be edited by hand or arrive in a pull
+    request. The diff and the findings expect the shape that `governance.snapshot`
+    writes, so any other shape is reported here, one problem per document.
+    """
+    problems = []
+    for entry in policy_set.entries:
+        reason = _shape_reason(entry.kind, entry.document)
+        if reason is None and not isinstance(entry.attributes, Mapping):
+            reason = "its attributes are not an object"
+        if reason is not None:
+            problems.append(
+                Problem(
+                    f"{policy_set.source}: {entry.path}",
+                    f"{resource_type(entry.kind)} {entry.name}: {reason}",
+                    _shown(entry.document),
+                    f"a {entry.kind} document as `python -m governance policies` "
+                    "writes it",
+                    "write the snapshot again, or export the stack again",
+                )
+            )
+    return problems
+
+
+def _shown(document: Any) -> str:
+    try:
+        return show(mask_external_ids(document))
+    except RecursionError:
+        return "a document nested too deep to show"
+
+
+def _shape_reason(kind: str, document: Any) -> str | None:
+    if not isinstance(document, Mapping):
+        return "the document is not an object"
+    try:
+        if kind == ROLE:
+            return _role_shape(document)
+        if kind == BUDGET:
+            return _budget_shape(document)
+        return _policy_shape(document)
+    except RecursionError:
+        return "the document is nested too deep"
+
+
+def _policy_shape(document: Mapping[str, Any]) -> str | None:
+    found = document.get("Statement")
+    items = [found] if isinstance(found, Mapping) else found
+    if not isinstance(items, list):
+        return "Statement is neither an object nor a list"
+    for index, statement in enumerate(items):
+        if not isinstance(statement, Mapping):
+            return f"Statement[{index}] is not an object"
+        for key in ("Action", "NotAction", "Resource", "NotResource"):
+            if key in statement and not _strings(statement[key]):
+                return f"Statement[{index}].{key} is neither a string nor strings"
+        for key in ("Principal", "NotPrincipal"):
+            value = statement.get(key)
+            if value is not None and not _principal_shape(value):
+                return f"Statement[{index}].{key} is not '*' or an object of strings"
+        condition = statement.get("Condition")
+        if condition is not None and not (
+            isinstance(condition, Mapping)
+            and all(
+                isinstance(keys, Mapping)
+                and all(_scalars(value) for value in keys.values())
+                for keys in condition.values()
+            )
+        ):
+            return f"Statement[{index}].Condition is not an object of operators"
+    return None
+
+
+def _principal_shape(value: Any) -> bool:
+    if value == "*":
+        return True
+    return isinstance(value, Mapping) and all(_strings(item) for item in value.values())
+
+
+def _role_shape(document: Mapping[str, Any]) -> str | None:
+    duration = document.get("maxSessionDuration")
+    if duration is not None and (
+        isinstance(duration, bool) or not isinstance(duration, int)
+    ):
+        return "maxSessionDuration is not a whole number"
+    for key in ("name", "path", "permissionsBoundary"):
+        if document.get(key) is not None and not isinstance(document[key], str):
+            return f"{key} is not a string"
+    arns = document.get("managedPolicyArns")
+    if arns is not None and not (
+        isinstance(arns, list) and all(isinstance(arn, str) for arn in arns)
+    ):
+        return "managedPolicyArns is not a list of strings"
+    return None
+
+
+def _budget_shape(document: Mapping[str, Any]) -> str | None:
+    if not _amount(document.get("limitUsd")):
+        return "limitUsd is not an amount"
+    notifications = document.get("notifications")
+    if not isinstance(notifications, list):
+        return "notifications is not a list"
+    keys = ("notificationType", "comparisonOperator", "thresholdType", "threshold")
+    for index, notification in enumerate(notifications):
+        if not isinstance(notification, Mapping) or not all(
+            isinstance(notification.get(key), str) for key in keys
+        ):
+            return f"notifications[{index}] lacks one of {', '.join(keys)}"
+        if not _amount(notification["threshold"]):
+            return f"notifications[{index}].threshold is not an amount"
+        emails = notification.get("emails")
+        if emails is not None and not _strings(emails):
+            return f"notifications[{index}].emails is not a list of strings"
+    return None
+
+
+def _strings(value: Any) -> bool:
+    if isinstance(value, str):
+        return True
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _scalars(value: Any) -> bool:
+    items = value if isinstance(value, list) else [value]
+    return all(isinstance(item, str | int | float | bool) for item in items)
+
+
+def _amount(value: Any) -> bool:
+    """Say whether a value is a finite decimal amount, as text or a number."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return False
+    text = str(value)
+    if len(text) > 40:
+        return False
+    try:
+        amount = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        return False
+    return amount.is_finite()

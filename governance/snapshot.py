@@ -41,6 +41,7 @@ from governance.policy_set import (
     file_stem,
     layer_policy,
     mask,
+    shape_problems,
 )
 from governance.problems import ConfigError, Problem, show
 from governance.trust import RolePlan
@@ -501,6 +502,10 @@ def read(directory: Path, source: str | None = None) -> PolicySet:
     index_path = directory / INDEX_FILE
     try:
         index = json.loads(_read_bytes(os.fspath(index_path), limit=None))
+    except RecursionError:
+        raise ConfigError(
+            [_invalid_index(index_path, "the index is nested too deep", "the index")]
+        ) from None
     except FileNotFoundError:
         raise ConfigError(
             [
@@ -528,7 +533,7 @@ def read(directory: Path, source: str | None = None) -> PolicySet:
         try:
             _check_folders(root, item["path"], folders)
             document = json.loads(_read_bytes(os.path.join(root, item["path"])))
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, RecursionError) as error:
             problems.append(
                 _invalid_index(
                     index_path,
@@ -549,7 +554,7 @@ def read(directory: Path, source: str | None = None) -> PolicySet:
         )
     if problems:
         raise ConfigError(problems)
-    return PolicySet(
+    policy_set = PolicySet(
         source=source or f"snapshot {directory}",
         project=index.get("project"),
         stack=index.get("stack"),
@@ -564,6 +569,10 @@ def read(directory: Path, source: str | None = None) -> PolicySet:
             "trustPolicyLength", aws_formats.TRUST_POLICY_LENGTH_DEFAULT
         ),
     )
+    problems = shape_problems(policy_set)
+    if problems:
+        raise ConfigError(problems)
+    return policy_set
 
 
 class _SnapshotFileError(ValueError):
@@ -649,7 +658,7 @@ def _links_inside(root: str) -> list[str]:
 def _check_index(index: Any, path: Path) -> list[Problem]:
     if not isinstance(index, dict):
         return [_invalid_index(path, "the index is not a JSON object", show(index))]
-    if index.get("format") != INDEX_FORMAT:
+    if type(index.get("format")) is not int or index["format"] != INDEX_FORMAT:
         return [
             _invalid_index(
                 path,
@@ -658,11 +667,49 @@ def _check_index(index: Any, path: Path) -> list[Problem]:
             )
         ]
     problems = []
-    for position, item in enumerate(index.get("files") or []):
-        keys = {"path", "account", "accountId", "kind", "name"}
-        if not isinstance(item, dict) or not keys <= set(item):
+    for position, account in enumerate(
+        index.get("accounts") if isinstance(index.get("accounts"), list) else []
+    ):
+        if not isinstance(account, dict) or not all(
+            isinstance(account.get(key), str) for key in ("name", "id", "region")
+        ):
             problems.append(
-                _invalid_index(path, f"files[{position}] lacks a key", show(item))
+                _invalid_index(
+                    path,
+                    f"accounts[{position}] is not an object of name, id and region "
+                    "strings",
+                    show(account),
+                )
+            )
+    length = index.get("trustPolicyLength")
+    if length is not None and (type(length) is not int or length < 1):
+        problems.append(
+            _invalid_index(
+                path, "trustPolicyLength is not a whole number", show(length)
+            )
+        )
+    for key in ("organizationId", "managementAccountId", "project", "stack"):
+        if index.get(key) is not None and not isinstance(index[key], str):
+            problems.append(
+                _invalid_index(path, f"{key} is not a string", show(index[key]))
+            )
+    for position, item in enumerate(index.get("files") or []):
+        keys = ("path", "account", "accountId", "kind", "name")
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(key), str) for key in keys
+        ):
+            problems.append(
+                _invalid_index(
+                    path, f"files[{position}] lacks a key or a string", show(item)
+                )
+            )
+        elif not isinstance(item.get("attributes") or {}, dict):
+            problems.append(
+                _invalid_index(
+                    path,
+                    f"files[{position}].attributes is not an object",
+                    show(item["attributes"]),
+                )
             )
         elif item["kind"] not in KINDS:
             problems.append(

@@ -46,6 +46,7 @@ from governance.policy_set import (
     layer_policy,
     mask,
     mask_external_ids,
+    shape_problems,
 )
 from governance.problems import ConfigError, Problem, show
 from governance.snapshot import budget_document, notification_document, role_settings
@@ -222,7 +223,18 @@ def from_export(document: Any, source: str) -> PolicySet:
         handler = _HANDLERS.get(str(resource.get("type")))
         if account is None or handler is None:
             continue
-        handler(reader, resource, account, f"deployment.resources[{index}]")
+        where = f"deployment.resources[{index}]"
+        try:
+            handler(reader, resource, account, where)
+        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError):
+            # A property of a shape `pulumi stack export` never writes.
+            reader.problem(
+                where,
+                f"{resource.get('type')} has a property of an unexpected shape",
+                show(_urn_name(resource)),
+                "the resource as `pulumi stack export` writes it",
+                "export the stack again; the file was edited or damaged",
+            )
     _finish_roles(reader)
     _finish_layers(reader)
     if reader.problems:
@@ -236,7 +248,7 @@ def from_export(document: Any, source: str) -> PolicySet:
         }
     )
     stack = _stack_name(resources)
-    return PolicySet(
+    policy_set = PolicySet(
         source=source,
         project=stack[0] if stack else None,
         stack=stack[1] if stack else None,
@@ -245,6 +257,10 @@ def from_export(document: Any, source: str) -> PolicySet:
         accounts=tuple(sorted(set(reader.providers.values()))),
         entries=tuple(sorted(reader.entries, key=lambda entry: entry.path)),
     )
+    problems = shape_problems(policy_set)
+    if problems:
+        raise ConfigError(problems)
+    return policy_set
 
 
 def _resources(document: Any, source: str) -> list[Any]:
@@ -381,7 +397,10 @@ def _read_role(
     role.trust = trust
     role.settings = {
         "path": reader.value(resource, "path", where) or "/",
-        "maxSessionDuration": int(duration),
+        # Pulumi writes whole numbers; 3600.0 is one, 3600.5 stays and is reported.
+        "maxSessionDuration": int(duration)
+        if isinstance(duration, float) and duration.is_integer()
+        else duration,
         "permissionsBoundary": reader.value(resource, "permissionsBoundary", where)
         or None,
     }
