@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -32,13 +33,32 @@ from governance.snapshot import SnapshotDifference
 
 FORMATS = ("text", "markdown", "json")
 
+# Unicode categories of control, format, separator and unassigned characters.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"})
+
 # Characters that Markdown would read as emphasis, links, tables or code.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
 
+def printable(text: str) -> str:
+    """Write control and format characters as escapes, so a line stays one line.
+
+    Names read from a snapshot or a stack export could otherwise start new lines
+    in a report, move the cursor of a terminal or reorder text.
+    """
+    if text.isprintable():
+        return text
+    return "".join(
+        f"\\u{ord(character):04x}"
+        if unicodedata.category(character) in _HIDDEN_CATEGORIES
+        else character
+        for character in text
+    )
+
+
 def escape_markdown(text: str) -> str:
     """Escape text for a Markdown paragraph or table cell, so it shows verbatim."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text))
 
 
 def plural(count: int, noun: str) -> str:
@@ -88,7 +108,7 @@ def format_diff(result: DiffResult, output_format: str) -> str:
     lines = [f"Policy changes in {title}"]
     lines.extend(change.line() for change in result.changes)
     lines.append(_diff_summary(result))
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
 
 
 def _diff_markdown(result: DiffResult) -> str:
@@ -108,7 +128,8 @@ def _diff_markdown(result: DiffResult) -> str:
             lines.extend(
                 [
                     "",
-                    f"#### {escape_markdown(change.account)} ({change.account_id})",
+                    f"#### {escape_markdown(change.account)} "
+                    f"({escape_markdown(change.account_id)})",
                     "",
                 ]
             )
@@ -182,7 +203,7 @@ def format_findings(result: CheckResult, output_format: str) -> str:
         deployed = " [deployed]" if finding.source == "deployed" else ""
         lines.append(finding.line() + deployed)
     lines.append(_findings_summary(result))
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
 
 
 def format_snapshot_check(

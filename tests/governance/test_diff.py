@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from governance import diff
+from governance import diff, report, review
 from governance.policy_set import (
     ENDPOINT_POLICY,
     TRUST_POLICY,
@@ -534,3 +534,30 @@ def test_removed_endpoint_deny_is_a_widening() -> None:
         "- payments-prod (012345678901) endpoint s3: policy narrowed: denies "
         "s3:PutObject on arn:aws:s3:::audit-logs/* added"
     ]
+
+
+def test_report_escapes_control_characters_in_names() -> None:
+    hostile = "gone\n\x1b[2K\rNo policy changes"
+    base = dataclasses.replace(
+        trust_set(),
+        accounts=(
+            *trust_set().accounts,
+            AccountInfo(hostile, "111111111111", "eu-west-1"),
+        ),
+    )
+    result = review.DiffResult(
+        "prod", "base", "now", tuple(diff.diff(base, trust_set()))
+    )
+    text = report.format_diff(result, "text")
+    assert "\x1b" not in text
+    assert "\r" not in text
+    assert (
+        "- gone\\u000a\\u001b[2K\\u000dNo policy changes (111111111111): account "
+        "removed (offboarding)"
+    ) in text.splitlines()
+    markdown = report.format_diff(result, "markdown")
+    assert "\x1b" not in markdown
+    assert (
+        "#### gone\\\\u000a\\\\u001b\\[2K\\\\u000dNo policy changes (111111111111)"
+        in (markdown.splitlines())
+    )
