@@ -404,7 +404,7 @@ def _holds(root: str, path: str, text: str) -> bool:
     # A link or an unreadable file is a difference: it is not what `write` leaves.
     try:
         _check_folders(root, path, {})
-        return _read_bytes(os.path.join(root, path)) == text.encode("utf-8")
+        return read_regular_file(os.path.join(root, path)) == text.encode("utf-8")
     except (OSError, ValueError):
         return False
 
@@ -416,6 +416,18 @@ def write(policy_set: PolicySet, directory: Path) -> SnapshotWrite:
     ConfigError when the directory contains files but no valid `index.json`, so a
     mistyped `--out` never deletes anything that is not a snapshot.
     """
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError(
+            [
+                Problem(
+                    "--out",
+                    "not a directory",
+                    show(str(directory)),
+                    "a directory, new or written by this command",
+                    "choose a directory, for example policies/prod",
+                )
+            ]
+        )
     present = _existing_files(directory)
     if directory.exists() and any(directory.iterdir()) and INDEX_FILE not in present:
         raise ConfigError(
@@ -454,17 +466,20 @@ def write(policy_set: PolicySet, directory: Path) -> SnapshotWrite:
         data = text.encode("utf-8")
         if path in present and _holds(root, path, text):
             continue
-        folder = os.path.dirname(target)
-        if folder not in folders:
-            os.makedirs(folder, exist_ok=True)
-            folders.add(folder)
-        descriptor = os.open(
-            target,
-            os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
-            0o644,
-        )
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
+        try:
+            _write_file(target, data, folders)
+        except OSError as error:
+            raise ConfigError(
+                [
+                    Problem(
+                        "--out",
+                        f"cannot write {path}: {error.strerror}",
+                        show(target),
+                        "a regular file or no file at that path",
+                        "remove what is at that path and run the command again",
+                    )
+                ]
+            ) from None
         written.append(path)
     removed = sorted((present & listed) - set(files))
     for path in removed:
@@ -479,11 +494,25 @@ def write(policy_set: PolicySet, directory: Path) -> SnapshotWrite:
     return SnapshotWrite(tuple(written), tuple(removed))
 
 
+def _write_file(target: str, data: bytes, folders: set[str]) -> None:
+    folder = os.path.dirname(target)
+    if folder not in folders:
+        os.makedirs(folder, exist_ok=True)
+        folders.add(folder)
+    # Without O_NONBLOCK, opening a pipe for writing waits for a reader.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK
+    descriptor = os.open(target, flags | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(descriptor, "wb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        file.write(data)
+
+
 def _listed_paths(directory: Path) -> set[str]:
     """Return the paths an existing snapshot index lists; raise if it is invalid."""
     index_path = directory / INDEX_FILE
     try:
-        index = json.loads(_read_bytes(os.fspath(index_path), limit=None))
+        index = json.loads(read_regular_file(os.fspath(index_path), limit=None))
     except (OSError, ValueError) as error:
         raise ConfigError(
             [_invalid_index(index_path, f"cannot read the index: {error}", "the index")]
@@ -501,7 +530,7 @@ def read(directory: Path, source: str | None = None) -> PolicySet:
     """
     index_path = directory / INDEX_FILE
     try:
-        index = json.loads(_read_bytes(os.fspath(index_path), limit=None))
+        index = json.loads(read_regular_file(os.fspath(index_path), limit=None))
     except RecursionError:
         raise ConfigError(
             [_invalid_index(index_path, "the index is nested too deep", "the index")]
@@ -532,7 +561,7 @@ def read(directory: Path, source: str | None = None) -> PolicySet:
     for position, item in enumerate(index["files"]):
         try:
             _check_folders(root, item["path"], folders)
-            document = json.loads(_read_bytes(os.path.join(root, item["path"])))
+            document = json.loads(read_regular_file(os.path.join(root, item["path"])))
         except (OSError, ValueError, RecursionError) as error:
             problems.append(
                 _invalid_index(
@@ -579,8 +608,11 @@ class _SnapshotFileError(ValueError):
     """A path of the snapshot that is not a regular file this program wrote."""
 
 
-def _read_bytes(path: str, limit: int | None = MAX_FILE_BYTES) -> bytes:
+def read_regular_file(path: str, limit: int | None = MAX_FILE_BYTES) -> bytes:
     """Read a regular file, never through a symbolic link and never a pipe.
+
+    Raises OSError when it cannot be opened, and ValueError when it is a link,
+    not a regular file or larger than `limit` bytes.
 
     A snapshot can come from a pull request, whose link could point at any file
     on the machine running the diff, and whose pipe could block it.

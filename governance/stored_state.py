@@ -49,7 +49,12 @@ from governance.policy_set import (
     shape_problems,
 )
 from governance.problems import ConfigError, Problem, show
-from governance.snapshot import budget_document, notification_document, role_settings
+from governance.snapshot import (
+    budget_document,
+    notification_document,
+    read_regular_file,
+    role_settings,
+)
 
 # The signature key and value that mark a secret in a Pulumi checkpoint.
 SECRET_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
@@ -182,7 +187,7 @@ def read_export(path: Path) -> PolicySet:
     that is encrypted or invalid.
     """
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(read_regular_file(str(path), limit=None))
     except FileNotFoundError:
         raise ConfigError(
             [
@@ -195,13 +200,25 @@ def read_export(path: Path) -> PolicySet:
                 )
             ]
         ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except json.JSONDecodeError as error:
         raise ConfigError(
             [
                 Problem(
                     str(path),
                     f"invalid JSON: {error}",
                     "text that is not JSON",
+                    "the JSON written by `pulumi stack export`",
+                    "export the stack again with `pulumi stack export --file FILE`",
+                )
+            ]
+        ) from None
+    except (OSError, ValueError, RecursionError) as error:
+        raise ConfigError(
+            [
+                Problem(
+                    str(path),
+                    f"cannot read the export: {error}",
+                    "a file that is not a readable JSON export",
                     "the JSON written by `pulumi stack export`",
                     "export the stack again with `pulumi stack export --file FILE`",
                 )

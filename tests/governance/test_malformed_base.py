@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -173,3 +174,30 @@ def test_malformed_export_exits_two(case: str, tmp_path: Path, capsys) -> None:
         assert status == 2, err
         assert expected in err, err
         assert "Traceback" not in err
+
+
+def test_state_that_is_a_pipe_exits_two(tmp_path: Path, capsys) -> None:
+    pipe = tmp_path / "export.json"
+    os.mkfifo(pipe)
+    arguments = ("--stack", "prod", "--config", str(SMALL_STACK))
+    status, err = run(capsys, "check", *arguments, "--state", str(pipe))
+    assert status == 2, err
+    assert "cannot read the export: it is not a regular file" in err
+
+
+def test_out_that_is_a_file_exits_two(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "snapshot"
+    target.write_text("a file")
+    status, err = run(capsys, "policies", "--stack", "prod", "--out", str(target))
+    assert status == 2, err
+    assert "--out: not a directory" in err
+
+
+def test_pipe_at_a_snapshot_path_exits_two(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "snapshot"
+    shutil.copytree(SNAPSHOT_DIR, out)
+    (out / TRUST).unlink()
+    os.mkfifo(out / TRUST)
+    status, err = run(capsys, "policies", "--stack", "prod", "--out", str(out))
+    assert status == 2, err
+    assert f"--out: cannot write {TRUST}: " in err
