@@ -219,15 +219,27 @@ def layer_policy(
     return policy.policy(*statements)
 
 
-def shape_problems(policy_set: PolicySet) -> list[Problem]:
+def shape_problems(
+    policy_set: PolicySet, generated: PolicySet | None = None
+) -> list[Problem]:
     """Check that every document of a set read from a file has its kind's shape.
 
     A snapshot or a stack export can be edited by hand or arrive in a pull
     request. The diff and the findings expect the shape that `governance.snapshot`
-    writes, so any other shape is reported here, one problem per document.
+    writes, so any other shape is reported here, one problem per document. An
+    entry equal to its counterpart in `generated`, a set this program built, has
+    that set's shape and is not checked again.
     """
+    known = generated.by_key() if generated is not None else {}
     problems = []
     for entry in policy_set.entries:
+        twin = known.get(entry.key)
+        if (
+            twin is not None
+            and twin.document == entry.document
+            and twin.attributes == entry.attributes
+        ):
+            continue
         reason = _shape_reason(entry.kind, entry.document)
         if reason is None and not isinstance(entry.attributes, Mapping):
             reason = "its attributes are not an object"

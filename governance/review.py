@@ -14,7 +14,7 @@ from governance import diff, findings, revision, snapshot, stored_state
 from governance.diff import Change
 from governance.findings import Finding, Severity
 from governance.pipeline import load_and_plan
-from governance.policy_set import PolicySet
+from governance.policy_set import PolicySet, shape_problems
 from governance.problems import ConfigError, Problem, show
 from governance.snapshot import SnapshotDifference, SnapshotWrite
 from governance.stack_config import StackConfig
@@ -83,8 +83,13 @@ def check_snapshot(
     return snapshot.compare(generated_policies(stack, project_dir), directory)
 
 
-def load_base(base: str, stack: str, project_dir: Path) -> PolicySet:
+def load_base(
+    base: str, stack: str, project_dir: Path, generated: PolicySet | None = None
+) -> PolicySet:
     """Read the base of a diff: a snapshot directory, a stack export, or a revision.
+
+    Raises ConfigError when a document has a shape this program never writes;
+    documents equal to their counterparts in `generated` need no check.
 
     Raises ConfigError when the name is both a path and a git revision: a pull
     request could add a file or link named like the branch it is compared with.
@@ -105,16 +110,21 @@ def load_base(base: str, stack: str, project_dir: Path) -> PolicySet:
             ]
         )
     if path.is_dir():
-        return snapshot.read(path)
-    if path.is_file():
-        return stored_state.read_export(path)
-    return revision.policy_set_at(project_dir, base, stack)
+        policy_set = snapshot.read(path)
+    elif path.is_file():
+        policy_set = stored_state.read_export(path)
+    else:
+        policy_set = revision.policy_set_at(project_dir, base, stack)
+    problems = shape_problems(policy_set, generated)
+    if problems:
+        raise ConfigError(problems)
+    return policy_set
 
 
 def diff_stack(stack: StackConfig, project_dir: Path, base: str) -> DiffResult:
     """Compare what the stack would deploy now with a base."""
     now = generated_policies(stack, project_dir)
-    old = load_base(base, stack.stack, project_dir)
+    old = load_base(base, stack.stack, project_dir, now)
     return DiffResult(
         stack=stack.stack,
         base=old.source,
@@ -135,6 +145,9 @@ def check_stack(
     sources = [generated.source]
     if state is not None:
         deployed = stored_state.read_export(state)
+        problems = shape_problems(deployed, generated)
+        if problems:
+            raise ConfigError(problems)
         found += findings.check(
             deployed, "deployed", generated.organization_account_ids()
         )

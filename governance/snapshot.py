@@ -41,7 +41,6 @@ from governance.policy_set import (
     file_stem,
     layer_policy,
     mask,
-    shape_problems,
 )
 from governance.problems import ConfigError, Problem, show
 from governance.trust import RolePlan
@@ -598,9 +597,6 @@ def read(directory: Path, source: str | None = None) -> PolicySet:
             "trustPolicyLength", aws_formats.TRUST_POLICY_LENGTH_DEFAULT
         ),
     )
-    problems = shape_problems(policy_set)
-    if problems:
-        raise ConfigError(problems)
     return policy_set
 
 
@@ -725,50 +721,20 @@ def _check_index(index: Any, path: Path) -> list[Problem]:
             problems.append(
                 _invalid_index(path, f"{key} is not a string", show(index[key]))
             )
+    kinds = frozenset(KINDS)
     for position, item in enumerate(index.get("files") or []):
-        keys = ("path", "account", "accountId", "kind", "name")
-        if not isinstance(item, dict) or not all(
-            isinstance(item.get(key), str) for key in keys
-        ):
-            problems.append(
-                _invalid_index(
-                    path, f"files[{position}] lacks a key or a string", show(item)
-                )
-            )
-        elif not isinstance(item.get("attributes") or {}, dict):
-            problems.append(
-                _invalid_index(
-                    path,
-                    f"files[{position}].attributes is not an object",
-                    show(item["attributes"]),
-                )
-            )
-        elif item["kind"] not in KINDS:
-            problems.append(
-                _invalid_index(
-                    path, f"files[{position}]: unknown kind", show(item["kind"])
-                )
-            )
-        elif _own_path(item) is None:
-            problems.append(
-                _invalid_index(
-                    path,
-                    f"files[{position}]: account name is empty or holds a path "
-                    "separator",
-                    show(item["account"]),
-                )
-            )
-        elif item["path"] != _own_path(item):
-            # A path of the index's choosing could make the diff read, and print,
-            # any JSON file on the machine.
-            problems.append(
-                _invalid_index(
-                    path,
-                    f"files[{position}]: path is not {_own_path(item)}, the one its "
-                    "account, kind and name give",
-                    show(item["path"]),
-                )
-            )
+        # One entry per policy file: tens of thousands in a large organization,
+        # so the plain checks come first and the messages only on a problem.
+        if type(item) is dict and all(type(item.get(key)) is str for key in _KEYS):
+            own = _own_path(item)
+            if (
+                type(item.get("attributes") or {}) is dict
+                and item["kind"] in kinds
+                and own is not None
+                and item["path"] == own
+            ):
+                continue
+        problems.append(_file_entry_problem(path, position, item))
     if not isinstance(index.get("accounts"), list) or not isinstance(
         index.get("files"), list
     ):
@@ -776,6 +742,44 @@ def _check_index(index: Any, path: Path) -> list[Problem]:
             _invalid_index(path, "accounts or files is not a list", show(index))
         )
     return problems
+
+
+_KEYS = ("path", "account", "accountId", "kind", "name")
+
+
+def _file_entry_problem(path: Path, position: int, item: Any) -> Problem:
+    """Describe what is wrong with an entry of the index's `files`."""
+    if not isinstance(item, dict) or not all(
+        isinstance(item.get(key), str) for key in _KEYS
+    ):
+        return _invalid_index(
+            path, f"files[{position}] lacks a key or a string", show(item)
+        )
+    if not isinstance(item.get("attributes") or {}, dict):
+        return _invalid_index(
+            path,
+            f"files[{position}].attributes is not an object",
+            show(item["attributes"]),
+        )
+    if item["kind"] not in KINDS:
+        return _invalid_index(
+            path, f"files[{position}]: unknown kind", show(item["kind"])
+        )
+    own = _own_path(item)
+    if own is None:
+        return _invalid_index(
+            path,
+            f"files[{position}]: account name is empty or holds a path separator",
+            show(item["account"]),
+        )
+    # A path of the index's choosing could make the diff read, and print, any
+    # JSON file on the machine.
+    return _invalid_index(
+        path,
+        f"files[{position}]: path is not {own}, the one its account, kind and "
+        "name give",
+        show(item["path"]),
+    )
 
 
 def _own_path(item: dict[str, Any]) -> str | None:

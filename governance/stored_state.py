@@ -46,7 +46,6 @@ from governance.policy_set import (
     layer_policy,
     mask,
     mask_external_ids,
-    shape_problems,
 )
 from governance.problems import ConfigError, Problem, show
 from governance.snapshot import (
@@ -274,9 +273,6 @@ def from_export(document: Any, source: str) -> PolicySet:
         accounts=tuple(sorted(set(reader.providers.values()))),
         entries=tuple(sorted(reader.entries, key=lambda entry: entry.path)),
     )
-    problems = shape_problems(policy_set)
-    if problems:
-        raise ConfigError(problems)
     return policy_set
 
 
