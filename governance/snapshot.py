@@ -509,24 +509,11 @@ def _write_file(target: str, data: bytes, folders: set[str]) -> None:
 
 def _listed_paths(directory: Path) -> set[str]:
     """Return the paths an existing snapshot index lists; raise if it is invalid."""
-    index_path = directory / INDEX_FILE
-    try:
-        index = json.loads(read_regular_file(os.fspath(index_path), limit=None))
-    except (OSError, ValueError) as error:
-        raise ConfigError(
-            [_invalid_index(index_path, f"cannot read the index: {error}", "the index")]
-        ) from None
-    problems = _check_index(index, index_path)
-    if problems:
-        raise ConfigError(problems)
-    return {item["path"] for item in index["files"]}
+    return {item["path"] for item in _load_index(directory)["files"]}
 
 
-def read(directory: Path, source: str | None = None) -> PolicySet:
-    """Read a snapshot directory back into a policy set.
-
-    Raises ConfigError when the index is missing or invalid or names a missing file.
-    """
+def _load_index(directory: Path) -> dict[str, Any]:
+    """Read and check a snapshot's index; raise ConfigError when it is unusable."""
     index_path = directory / INDEX_FILE
     try:
         index = json.loads(read_regular_file(os.fspath(index_path), limit=None))
@@ -554,6 +541,17 @@ def read(directory: Path, source: str | None = None) -> PolicySet:
     problems = _check_index(index, index_path)
     if problems:
         raise ConfigError(problems)
+    return index
+
+
+def read(directory: Path, source: str | None = None) -> PolicySet:
+    """Read a snapshot directory back into a policy set.
+
+    Raises ConfigError when the index is missing or invalid or names a missing file.
+    """
+    index_path = directory / INDEX_FILE
+    index = _load_index(directory)
+    problems: list[Problem] = []
     entries = []
     root = os.fspath(directory)
     folders: dict[str, str | None] = {}
