@@ -524,10 +524,12 @@ def _statement_changes(
                 (ADDED, "PERMISSION_ADDED", _describe_statement(after[key], key))
             )
         elif key not in after:
+            # A Deny that goes lets through what it stopped.
+            denied = before[key].get("Effect") == "Deny"
             items.append(
                 (
-                    REMOVED,
-                    "PERMISSION_REMOVED",
+                    WEAKENED if denied else REMOVED,
+                    "DENY_REMOVED" if denied else "PERMISSION_REMOVED",
                     "no longer " + _describe_statement(before[key], key),
                 )
             )
@@ -569,7 +571,7 @@ def _statement_detail(
     if before.get("Effect") != after.get("Effect"):
         items.append(
             (
-                CHANGED,
+                WEAKENED if before.get("Effect") == "Deny" else CHANGED,
                 "PERMISSION_CHANGED",
                 f"{key}: effect changed from {before.get('Effect')} to "
                 f"{after.get('Effect')}",

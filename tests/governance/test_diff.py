@@ -12,6 +12,7 @@ import pytest
 from governance import diff, report, review
 from governance.policy_set import (
     ENDPOINT_POLICY,
+    PERMISSION_POLICY,
     TRUST_POLICY,
     AccountInfo,
     PolicyEntry,
@@ -561,3 +562,34 @@ def test_report_escapes_control_characters_in_names() -> None:
         "#### gone\\\\u000a\\\\u001b\\[2K\\\\u000dNo policy changes (111111111111)"
         in (markdown.splitlines())
     )
+
+
+def permission_set(*statements: dict[str, Any]) -> PolicySet:
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    entry = PolicyEntry(
+        "payments-prod", "012345678901", PERMISSION_POLICY, "Deployer", document
+    )
+    return dataclasses.replace(trust_set(), entries=(entry,))
+
+
+READ_TABLES = {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}
+DENY_DELETE = {
+    "Sid": "DenyDelete",
+    "Effect": "Deny",
+    "Action": "dynamodb:DeleteTable",
+    "Resource": "*",
+}
+
+
+def test_removed_permission_deny_is_a_weakening() -> None:
+    before = permission_set(READ_TABLES, DENY_DELETE)
+    lines = [change.line() for change in diff.diff(before, permission_set(READ_TABLES))]
+    assert lines == [
+        "! " + PREFIX + "no longer denies dynamodb:DeleteTable on * "
+        "(statement DenyDelete)"
+    ]
+    allowed = permission_set(READ_TABLES, {**DENY_DELETE, "Effect": "Allow"})
+    lines = [change.line() for change in diff.diff(before, allowed)]
+    assert (
+        "! " + PREFIX + "statement DenyDelete: effect changed from Deny to Allow"
+    ) in lines
