@@ -54,6 +54,9 @@ INDEX_FILE = "index.json"
 # The largest policy file read back: IAM's largest document is 10,240 characters,
 # so a larger file was not written by this program.
 MAX_FILE_BYTES = 1 << 20
+# The largest index read back. A 5,000-account snapshot's index has 13.6 MB, so
+# this allows about 90,000 accounts and keeps a padded index from using all memory.
+MAX_INDEX_BYTES = 256 << 20
 # Open a file for reading only if it is no link; a pipe opens without blocking.
 _READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
 # Version of the index's layout; `read` rejects any other.
@@ -494,17 +497,28 @@ def write(policy_set: PolicySet, directory: Path) -> SnapshotWrite:
 
 
 def _write_file(target: str, data: bytes, folders: set[str]) -> None:
+    """Write a file as a new one renamed into place.
+
+    Writing into the existing file would change every other name of it (a hard
+    link) and whatever a link put there since the directory was checked.
+    """
     folder = os.path.dirname(target)
     if folder not in folders:
         os.makedirs(folder, exist_ok=True)
         folders.add(folder)
-    # Without O_NONBLOCK, opening a pipe for writing waits for a reader.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK
-    descriptor = os.open(target, flags | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    with os.fdopen(descriptor, "wb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        file.write(data)
+    if os.path.lexists(target) and not os.path.isfile(target):
+        raise OSError(errno.EINVAL, "not a regular file")
+    temporary = f"{target}.{os.getpid()}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(temporary, flags, 0o644)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+        raise
 
 
 def _listed_paths(directory: Path) -> set[str]:
@@ -516,7 +530,9 @@ def _load_index(directory: Path) -> dict[str, Any]:
     """Read and check a snapshot's index; raise ConfigError when it is unusable."""
     index_path = directory / INDEX_FILE
     try:
-        index = json.loads(read_regular_file(os.fspath(index_path), limit=None))
+        index = json.loads(
+            read_regular_file(os.fspath(index_path), limit=MAX_INDEX_BYTES)
+        )
     except RecursionError:
         raise ConfigError(
             [_invalid_index(index_path, "the index is nested too deep", "the index")]
@@ -625,8 +641,7 @@ def read_regular_file(path: str, limit: int | None = MAX_FILE_BYTES) -> bytes:
             raise _SnapshotFileError("it is not a regular file")
         if limit is not None and status.st_size > limit:
             raise _SnapshotFileError(
-                f"it has {status.st_size:,} bytes, over the {limit:,} of any "
-                "policy file"
+                f"it has {status.st_size:,} bytes, over the {limit:,} it may have"
             )
         chunks = []
         while chunk := os.read(descriptor, 65536):
@@ -692,6 +707,10 @@ def _check_index(index: Any, path: Path) -> list[Problem]:
                 show(index.get("format")),
             )
         ]
+    if not isinstance(index.get("accounts"), list) or not isinstance(
+        index.get("files"), list
+    ):
+        return [_invalid_index(path, "accounts or files is not a list", show(index))]
     problems = []
     for position, account in enumerate(
         index.get("accounts") if isinstance(index.get("accounts"), list) else []
@@ -733,12 +752,6 @@ def _check_index(index: Any, path: Path) -> list[Problem]:
             ):
                 continue
         problems.append(_file_entry_problem(path, position, item))
-    if not isinstance(index.get("accounts"), list) or not isinstance(
-        index.get("files"), list
-    ):
-        problems.append(
-            _invalid_index(path, "accounts or files is not a list", show(index))
-        )
     return problems
 
 

@@ -282,7 +282,7 @@ def test_snapshot_read_rejects_huge_file(tmp_path: Path, prod_policies) -> None:
     messages = _read_problems(directory)
     assert messages == [
         f"files[{_position(directory, TRUST_FILE)}]: cannot read {TRUST_FILE}: it "
-        "has 1,048,579 bytes, over the 1,048,576 of any policy file"
+        "has 1,048,579 bytes, over the 1,048,576 it may have"
     ]
 
 
@@ -339,3 +339,34 @@ def test_snapshot_write_rejects_invalid_index(tmp_path: Path, prod_policies) -> 
         "index.json",
         "package.json",
     ]
+
+
+def test_snapshot_write_leaves_hard_links_alone(tmp_path: Path, prod_policies) -> None:
+    directory = _written(tmp_path, prod_policies)
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep me\n")
+    (directory / TRUST_FILE).unlink()
+    os.link(outside, directory / TRUST_FILE)
+    written = snapshot.write(prod_policies, directory)
+    assert written.written == (TRUST_FILE,)
+    assert outside.read_text() == "keep me\n"
+    assert json.loads((directory / TRUST_FILE).read_text())["Statement"]
+
+
+def test_snapshot_read_rejects_huge_index(tmp_path: Path, prod_policies) -> None:
+    directory = _written(tmp_path, prod_policies)
+    with (directory / "index.json").open("a") as index:
+        index.truncate(snapshot.MAX_INDEX_BYTES + 1)
+    messages = _read_problems(directory)
+    assert messages == [
+        "cannot read the index: it has 268,435,457 bytes, over the 268,435,456 it "
+        "may have"
+    ]
+
+
+def test_snapshot_index_files_not_a_list(tmp_path: Path, prod_policies) -> None:
+    directory = _written(tmp_path, prod_policies)
+    index = json.loads((directory / "index.json").read_text())
+    index["files"] = 1
+    (directory / "index.json").write_text(json.dumps(index))
+    assert _read_problems(directory) == ["accounts or files is not a list"]
