@@ -226,8 +226,40 @@ def read_export(path: Path) -> PolicySet:
     return from_export(document, f"stack export {path}")
 
 
+# What reading a value of a shape `pulumi stack export` never writes may raise.
+_UNEXPECTED = (
+    ArithmeticError,
+    AttributeError,
+    LookupError,
+    RecursionError,
+    TypeError,
+    ValueError,
+)
+
+
 def from_export(document: Any, source: str) -> PolicySet:
-    """Build a policy set from the decoded JSON of `pulumi stack export`."""
+    """Build a policy set from the decoded JSON of `pulumi stack export`.
+
+    Raises ConfigError for every resource that cannot be read, and for one that
+    this program creates under a provider that is not an account's.
+    """
+    try:
+        return _from_export(document, source)
+    except _UNEXPECTED:
+        raise ConfigError(
+            [
+                Problem(
+                    source,
+                    "the export has a value of an unexpected shape",
+                    "a value `pulumi stack export` does not write",
+                    "the JSON written by `pulumi stack export`",
+                    "export the stack again; the file was edited or damaged",
+                )
+            ]
+        ) from None
+
+
+def _from_export(document: Any, source: str) -> PolicySet:
     resources = _resources(document, source)
     reader = _Reader(source)
     live = _live_resources(reader, resources)
@@ -237,12 +269,24 @@ def from_export(document: Any, source: str) -> PolicySet:
     for index, resource in live:
         account = reader.providers.get(str(resource.get("provider", "")))
         handler = _HANDLERS.get(str(resource.get("type")))
-        if account is None or handler is None:
+        if handler is None:
             continue
         where = f"deployment.resources[{index}]"
+        if account is None:
+            # Skipping it would hide its policy from the diff and the findings.
+            reader.problem(
+                f"{where}.provider",
+                f"{resource.get('type')} is not under an account's provider",
+                show(resource.get("provider")),
+                "a provider of this program, confined to one account by "
+                "allowedAccountIds",
+                "export the stack again; a resource of this program under another "
+                "provider was edited in or added outside the program",
+            )
+            continue
         try:
             handler(reader, resource, account, where)
-        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError):
+        except _UNEXPECTED:
             # A property of a shape `pulumi stack export` never writes.
             reader.problem(
                 where,

@@ -135,6 +135,16 @@ def set_role(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+def on_default_provider(document: dict[str, Any]) -> None:
+    default = next(
+        item
+        for item in document["deployment"]["resources"]
+        if item["type"] == "pulumi:providers:aws"
+        and item["urn"].endswith("::default_7_51_1")
+    )
+    role_resource(document)["provider"] = f"{default['urn']}::{default['id']}"
+
+
 def inputs_as_list(document: dict[str, Any]) -> None:
     role_resource(document)["inputs"] = ["not", "an", "object"]
     role_resource(document)["outputs"] = {}
@@ -158,6 +168,16 @@ EXPORT_CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
         "has a property of an unexpected shape",
     ),
     "inputs are a list": (inputs_as_list, "inputs is not an object"),
+    "trust policy is a list": (
+        set_role("assumeRolePolicy", []),
+        "deployment.resources[6]: aws:iam/role:Role has a property of an "
+        "unexpected shape",
+    ),
+    "role under the default provider": (
+        on_default_provider,
+        "deployment.resources[6].provider: aws:iam/role:Role is not under an "
+        "account's provider",
+    ),
 }
 
 
