@@ -200,11 +200,15 @@ def grants(document: Mapping[str, Any] | None, partition: str = "aws") -> list[G
         conditions = []
         patterns: list[str] | None = None
         for condition in conditions_of(statement):
+            # IAM requires every operator of a statement to match, so only the
+            # first one on aws:PrincipalArn narrows the principal; any other
+            # stays a condition of the grant.
             if (
-                condition.name == PRINCIPAL_ARN_KEY
+                patterns is None
+                and condition.name == PRINCIPAL_ARN_KEY
                 and condition.operator in PRINCIPAL_ARN_OPERATORS
             ):
-                patterns = [*(patterns or []), *condition.values]
+                patterns = list(condition.values)
             else:
                 conditions.append(condition)
         principals = _principals(statement, partition)

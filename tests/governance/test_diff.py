@@ -593,3 +593,17 @@ def test_removed_permission_deny_is_a_weakening() -> None:
     assert (
         "! " + PREFIX + "statement DenyDelete: effect changed from Deny to Allow"
     ) in lines
+
+
+def test_second_principal_arn_condition_is_kept() -> None:
+    # Both operators must match, so dropping ArnEquals widens who may assume.
+    any_role = {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::408765432109:role/*"}}
+    both = {**any_role, "ArnEquals": {"aws:PrincipalArn": DEPLOYER}}
+    before = trust_set(statement({"AWS": ROOT}, both))
+    after = trust_set(statement({"AWS": ROOT}, any_role))
+    lines = [change.line() for change in diff.diff(before, after)]
+    assert lines == [
+        "+ " + PREFIX + "arn:aws:iam::408765432109:role/* may assume it "
+        "(sts:AssumeRole) with no condition",
+        "- " + PREFIX + f"{DEPLOYER} may no longer assume it",
+    ]
