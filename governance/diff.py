@@ -382,7 +382,7 @@ def _grant_changes(
             else:
                 items.append(
                     (
-                        CHANGED,
+                        _alternatives_sign(before[key], after[key], effect),
                         "CONDITIONS_CHANGED",
                         f"{_describe_principal(principal)}: conditions changed from "
                         f"{_alternatives(before[key])} to {_alternatives(after[key])}",
@@ -432,6 +432,24 @@ def _lost(principal: str, effect: str, accesses: Any, role: bool) -> _Item:
         )
     verb = "assume it" if role else _joined(accesses[0][0])
     return (REMOVED, "PRINCIPAL_REMOVED", f"{who} may no longer {verb}")
+
+
+def _alternatives_sign(before: Any, after: Any, effect: str) -> str:
+    """Return the sign of a change between alternative accesses of one principal.
+
+    A condition that every old alternative required, and some new one does not,
+    no longer binds the principal (an external id that can now be avoided): for
+    an Allow that is a weakening.
+    """
+
+    def required(accesses: Any) -> set[Condition]:
+        return set.intersection(*(set(conditions) for _, conditions in accesses))
+
+    if effect == "Allow" and any(
+        not required(before) <= set(conditions) for _, conditions in after
+    ):
+        return WEAKENED
+    return CHANGED
 
 
 def _alternatives(accesses: Any) -> str:

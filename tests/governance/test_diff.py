@@ -607,3 +607,19 @@ def test_second_principal_arn_condition_is_kept() -> None:
         "(sts:AssumeRole) with no condition",
         "- " + PREFIX + f"{DEPLOYER} may no longer assume it",
     ]
+
+
+EXTERNAL_ID = {"StringEquals": {"sts:ExternalId": "[secret]"}}
+
+
+def test_avoidable_external_id_is_a_weakening() -> None:
+    partner = "arn:aws:iam::777788889999:root"
+    before = trust_set(statement({"AWS": partner}, EXTERNAL_ID))
+    after = trust_set(
+        statement({"AWS": partner}, EXTERNAL_ID),
+        {**statement({"AWS": partner}), "Sid": "NoCondition"},
+    )
+    lines = [change.line() for change in diff.diff(before, after)]
+    assert len(lines) == 1
+    assert lines[0].startswith("! " + PREFIX)
+    assert "conditions changed from" in lines[0]
