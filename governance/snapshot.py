@@ -484,11 +484,16 @@ def write(policy_set: PolicySet, directory: Path) -> SnapshotWrite:
             ) from None
         written.append(path)
     removed = sorted((present & listed) - set(files))
+    emptied: set[str] = set()
     for path in removed:
         os.unlink(os.path.join(root, path))
-    for folder, _, names in os.walk(root, topdown=False):
-        if folder != root and not names and not os.listdir(folder):
-            os.rmdir(folder)
+        parts = path.split("/")[:-1]
+        emptied.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    # Only the folders of removed files go, deepest first, and only when empty.
+    for folder in sorted(emptied, key=lambda item: -item.count("/")):
+        full = os.path.join(root, folder)
+        if os.path.isdir(full) and not os.path.islink(full) and not os.listdir(full):
+            os.rmdir(full)
     if written or removed:
         log.info(
             "snapshot %s: %d written, %d removed", directory, len(written), len(removed)

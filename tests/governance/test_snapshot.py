@@ -370,3 +370,12 @@ def test_snapshot_index_files_not_a_list(tmp_path: Path, prod_policies) -> None:
     index["files"] = 1
     (directory / "index.json").write_text(json.dumps(index))
     assert _read_problems(directory) == ["accounts or files is not a list"]
+
+
+def test_snapshot_write_keeps_foreign_empty_folders(
+    tmp_path: Path, prod_policies
+) -> None:
+    directory = _written(tmp_path, prod_policies)
+    (directory / "drafts").mkdir()
+    snapshot.write(prod_policies, directory)
+    assert (directory / "drafts").is_dir()
