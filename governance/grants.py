@@ -200,8 +200,8 @@ def grants(document: Mapping[str, Any] | None, partition: str = "aws") -> list[G
         conditions = []
         patterns: list[str] | None = None
         for condition in conditions_of(statement):
-            # IAM requires every operator of a statement to match, so only the
-            # first one on aws:PrincipalArn narrows the principal; any other
+            # IAM requires every operator of a statement to match. So only the
+            # first one on aws:PrincipalArn narrows the principal, and any other
             # stays a condition of the grant.
             if (
                 patterns is None

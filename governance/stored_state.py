@@ -226,7 +226,7 @@ def read_export(path: Path) -> PolicySet:
     return from_export(document, f"stack export {path}")
 
 
-# What reading a value of a shape `pulumi stack export` never writes may raise.
+# Errors that reading a value of a shape `pulumi stack export` never writes raises.
 _UNEXPECTED = (
     ArithmeticError,
     AttributeError,
@@ -396,7 +396,7 @@ def _live_resources(
     """Return the resources that exist now, by position; report a repeated URN.
 
     A resource marked `delete` is an old one that Pulumi deletes at its next
-    update; the live resource with the same URN is the one read.
+    update, so the live resource with the same URN is the one read.
     """
     live = []
     seen: dict[str, int] = {}
