@@ -25,6 +25,7 @@ from typing import Any
 from governance import aws_formats, policy
 from governance.budget_plan import BudgetPlan, format_amount
 from governance.budgets import Notification
+from governance.layer_archive import write_file_atomically
 from governance.plan import AccountPlan, OrganizationPlan
 from governance.policy_set import (
     BUDGET,
@@ -513,17 +514,7 @@ def _write_file(target: str, data: bytes, folders: set[str]) -> None:
         folders.add(folder)
     if os.path.lexists(target) and not os.path.isfile(target):
         raise OSError(errno.EINVAL, "not a regular file")
-    temporary = f"{target}.{os.getpid()}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    descriptor = os.open(temporary, flags, 0o644)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
-        raise
+    write_file_atomically(Path(target), data)
 
 
 def _listed_paths(directory: Path) -> set[str]:
