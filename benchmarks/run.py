@@ -213,8 +213,8 @@ def _child_main(arguments: argparse.Namespace) -> int:
 
     size = arguments.size
     if arguments.measure in ("plan", "snapshot", "diff"):
-        # The collector setting of `python -m governance` (`cli.main`); the
-        # preview's program sets it itself, and the floors as the program does.
+        # The collector setting of `python -m governance` (`cli.main`). The
+        # preview's program and the floors set it themselves.
         collector.defer_full_collections()
     requests_file = Path(arguments.requests) if arguments.requests else None
     if arguments.measure == "plan":

@@ -87,8 +87,8 @@ class OrganizationConfig(Model):
     id: OrganizationId
     root_id: RootId
     management_account_id: AccountId
-    # No default: the role member accounts get from Organizations,
-    # OrganizationAccountAccessRole, never exists in the management account.
+    # No default, because Organizations creates OrganizationAccountAccessRole in
+    # member accounts and not in the management account.
     management_role_name: RoleName = Field(
         json_schema_extra={
             "allowed": "the name of a role in the management account that the "

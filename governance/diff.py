@@ -172,7 +172,7 @@ def diff(base: PolicySet, now: PolicySet) -> list[Change]:
         new = now_resources.get(key, {})
         if _contents(old) == _contents(new):
             # Every handler finds nothing in a resource whose documents and
-            # attributes are all equal; most resources of a diff are such.
+            # attributes are all equal, and most resources of a diff are such.
             continue
         any_entry = next(iter((new or old).values()))
         account = context.names.get(account_id, any_entry.account)
@@ -302,7 +302,7 @@ def _settings_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[_I
         elif before_boundary is None:
             items.append(
                 (
-                    # Part of a new role; a narrowing of an existing one.
+                    # Added with a new role, and a narrowing of an existing one.
                     CHANGED if old else ADDED,
                     "PERMISSIONS_BOUNDARY_SET",
                     f"permissions boundary {after_boundary} set",
@@ -438,8 +438,8 @@ def _alternatives_sign(before: Any, after: Any, effect: str) -> str:
     """Return the sign of a change between alternative accesses of one principal.
 
     A condition that every old alternative required, and some new one does not,
-    no longer binds the principal (an external id that can now be avoided): for
-    an Allow that is a weakening.
+    no longer binds the principal, such as an external id that can now be
+    avoided. For an Allow that is a weakening.
     """
 
     def required(accesses: Any) -> set[Condition]:

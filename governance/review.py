@@ -88,10 +88,10 @@ def load_base(
 ) -> PolicySet:
     """Read the base of a diff: a snapshot directory, a stack export, or a revision.
 
-    Raises ConfigError when the name is both a path and a git revision, since a
-    pull request could add a file or link named like the branch it is compared
-    with, and when a document has a shape this program never writes. Documents
-    equal to their counterparts in `generated` need no such check.
+    Raises ConfigError when the name is both a path and a git revision. A pull
+    request could add a file or link named like the branch it is compared with.
+    Also raises ConfigError when a document has a shape this program never
+    writes. Documents equal to their counterparts in `generated` are not checked.
     """
     path = Path(base)
     exists = path.exists() or path.is_symlink()

@@ -423,8 +423,8 @@ def _urn_name(resource: Mapping[str, Any]) -> str:
 
 
 def _read_provider(reader: _Reader, resource: Mapping[str, Any], where: str) -> None:
-    # Only the keys read here are unwrapped: a secret elsewhere in the inputs,
-    # such as an assumed role's session tags, must not hide the account.
+    # Only the keys read here are unwrapped, so that a secret elsewhere in the
+    # inputs, for example in assumeRoles, does not hide the account.
     allowed = _decoded(reader.value(resource, "allowedAccountIds", where, ("inputs",)))
     region = reader.value(resource, "region", where, ("inputs",))
     if isinstance(allowed, str):
@@ -454,7 +454,8 @@ def _read_role(
     role.trust = trust
     role.settings = {
         "path": reader.value(resource, "path", where) or "/",
-        # Pulumi writes whole numbers; 3600.0 is one, 3600.5 stays and is reported.
+        # 3600.0 counts as a whole number. 3600.5 is kept, so the shape check
+        # reports it.
         "maxSessionDuration": int(duration)
         if isinstance(duration, float) and duration.is_integer()
         else duration,

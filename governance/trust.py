@@ -295,15 +295,15 @@ def check_role_quotas(
     if size > quota:
         # The external id counts against the quota, but its length is not shown.
         hidden = policy.secret_characters(trust)
-        shown = f"{size - hidden:,} characters" + (
+        reported_size = f"{size - hidden:,} characters" + (
             " plus its external ids" if hidden else ""
         )
         problems.append(
             Problem(
                 f"{path}.trustedPrincipals",
-                f"trust policy of role {role.name} is {shown} without whitespace, "
-                "over the quota",
-                shown,
+                f"trust policy of role {role.name} is {reported_size} without "
+                "whitespace, over the quota",
+                reported_size,
                 f"at most {quota:,} characters (organization.quotas.trustPolicyLength)",
                 "trust a unit in place of many accounts, or raise the IAM quota "
                 "'Role trust policy length' and set "

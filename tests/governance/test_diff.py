@@ -331,9 +331,9 @@ def test_unchanged_config_gives_no_change(prod_policies) -> None:
     assert diff.diff(prod_policies, prod_policies) == []
 
 
-def test_every_handler_finds_nothing_in_an_unchanged_resource(prod_policies) -> None:
-    # `diff.diff` skips resources whose documents are all equal; this holds
-    # the comparisons it skips to the same answer.
+def test_handlers_ignore_unchanged_resource(prod_policies) -> None:
+    # `diff.diff` skips resources whose documents are all equal, so the
+    # comparisons it skips must find nothing either.
     context = diff._Context(prod_policies, prod_policies)
     resources = diff._resources(prod_policies.entries)
     kinds = set()
@@ -537,7 +537,7 @@ def test_removed_endpoint_deny_is_a_widening() -> None:
     ]
 
 
-def test_report_escapes_control_characters_in_names() -> None:
+def test_report_escapes_control_characters() -> None:
     hostile = "gone\n\x1b[2K\rNo policy changes"
     base = dataclasses.replace(
         trust_set(),

@@ -454,7 +454,7 @@ def test_policies_invalid_config_exits_two(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "snapshot").exists()
 
 
-def test_check_of_missing_snapshot_exits_two(tmp_path: Path, capsys) -> None:
+def test_check_missing_snapshot_exits_two(tmp_path: Path, capsys) -> None:
     missing = tmp_path / "nowhere"
     status, out, err = run(
         capsys, "policies", "--stack", "prod", "--out", str(missing), "--check"
@@ -465,7 +465,7 @@ def test_check_of_missing_snapshot_exits_two(tmp_path: Path, capsys) -> None:
     assert "--out: snapshot directory not found" in err
 
 
-def test_base_both_path_and_revision_exits_two(
+def test_ambiguous_base_exits_two(
     tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A pull request could add a snapshot named like the branch it is compared

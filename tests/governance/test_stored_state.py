@@ -221,7 +221,7 @@ def test_export_secret_in_provider_keeps_account(export) -> None:
     assert DEPLOYER_TRUST in [entry.path for entry in deployed.entries]
 
 
-def test_export_reads_live_resource_not_deleted_copy(export) -> None:
+def test_export_skips_pending_delete_copy(export) -> None:
     changed = copy.deepcopy(export)
     role = resource(changed, "payments-prod-WorkloadDeployer")
     pending = copy.deepcopy(role)
